@@ -1,0 +1,42 @@
+// Driver: the small interface every link device implements (TAP, AF_PACKET, memory link), and
+// that decorators (pcap writer, fault injector) wrap.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "stack/core/address.hpp"
+#include "stack/core/time.hpp"
+
+namespace tapir {
+
+using FrameHandler = std::function<void(std::span<const std::uint8_t> frame)>;
+
+class Driver {
+ public:
+  virtual ~Driver() = default;
+
+  // A file descriptor that polls readable when receive() has frames; -1 if there is none
+  // (memory links), in which case the owner relies on next_deadline() and its own wake-ups.
+  virtual int fd() const = 0;
+  // Hands every ready frame (up to `budget`) to `on_frame` without blocking; returns how many.
+  virtual std::size_t receive(Instant now, const FrameHandler& on_frame, std::size_t budget) = 0;
+  // Sends one frame (up to 64 KiB); a frame that cannot be sent is dropped and counted.
+  virtual void transmit(Instant now, std::span<const std::uint8_t> frame) = 0;
+  // When a delayed frame (fault injection, memory link latency) becomes ready.
+  virtual std::optional<Instant> next_deadline() const { return std::nullopt; }
+
+  // The device's own hardware address, if it has one the stack should use by default.
+  virtual std::optional<MacAddress> hardware_address() const { return std::nullopt; }
+  virtual std::string name() const = 0;
+  std::uint64_t tx_dropped() const { return tx_dropped_; }
+
+ protected:
+  std::uint64_t tx_dropped_ = 0;
+};
+
+}  // namespace tapir

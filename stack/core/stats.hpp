@@ -1,0 +1,112 @@
+// Counters, named after the MIB objects of RFC 1213 / RFC 2863 / RFC 4293 where one exists.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace tapir {
+
+// Each X(name, description) becomes a std::uint64_t member of Stats. Names that exist in a MIB
+// keep the MIB's spelling; tapir's finer drop reasons use the same prefix and style, so
+// `--stats` output greps the way snmp tools print.
+#define TAPIR_LINK_COUNTERS(X)                                                               \
+  X(ifInOctets, "octets received on all interfaces")                                         \
+  X(ifInUcastPkts, "unicast frames delivered to a protocol")                                 \
+  X(ifInNUcastPkts, "broadcast/multicast frames delivered to a protocol")                    \
+  X(ifInDiscards, "frames dropped though well formed (not for us)")                          \
+  X(ifInErrors, "frames too short to hold an Ethernet header")                               \
+  X(ifInUnknownProtos, "frames of an EtherType no layer handles")                            \
+  X(ifOutOctets, "octets sent")                                                              \
+  X(ifOutUcastPkts, "unicast frames sent")                                                   \
+  X(ifOutNUcastPkts, "broadcast/multicast frames sent")                                      \
+  X(ifOutDiscards, "frames that could not be sent (no link hook)")
+
+#define TAPIR_ARP_COUNTERS(X)                                                                \
+  X(arpInRequests, "ARP requests received")                                                  \
+  X(arpInReplies, "ARP replies received")                                                    \
+  X(arpInErrors, "ARP packets malformed or of a foreign hardware/protocol type")            \
+  X(arpInIgnored, "ARP packets not about us and not updating an entry")                      \
+  X(arpInSpoofRejected, "unsolicited replies refused: would overwrite a resolved entry")     \
+  X(arpOutRequests, "ARP requests sent (retries and gratuitous included)")                   \
+  X(arpOutReplies, "ARP replies sent")                                                       \
+  X(arpResolveFailures, "addresses that never answered (datagrams dropped, ICMP sent)")      \
+  X(arpQueueDrops, "datagrams dropped because the per-address pending queue was full")       \
+  X(arpCacheEvictions, "entries evicted to make room (idle ones first)")                     \
+  X(arpCacheFullDrops, "new entries refused: table full of busy entries")
+
+#define TAPIR_IP_COUNTERS(X)                                                                 \
+  X(ipInReceives, "datagrams received from interfaces, including errors")                    \
+  X(ipInHdrErrors, "datagrams dropped for header errors (sum of the ipIn*Bad* reasons)")     \
+  X(ipInBadVersion, "version field not 4")                                                   \
+  X(ipInBadHeaderLength, "IHL < 5 or beyond the frame")                                      \
+  X(ipInBadTotalLength, "total length < IHL*4 or beyond the frame")                          \
+  X(ipInCsumErrors, "header checksum wrong")                                                 \
+  X(ipInBadOptions, "malformed options")                                                     \
+  X(ipInBadSource, "source address broadcast/multicast/class E")                             \
+  X(ipInTruncatedPkts, "frame shorter than the datagram it carries")                         \
+  X(ipInAddrErrors, "not for us and not forwarding")                                         \
+  X(ipInNoRoutes, "forwarding found no route")                                               \
+  X(ipForwDatagrams, "datagrams forwarded")                                                  \
+  X(ipInUnknownProtos, "datagrams for a protocol nobody handles")                            \
+  X(ipInDiscards, "datagrams dropped for lack of resources")                                 \
+  X(ipInDelivers, "datagrams delivered to a protocol")                                       \
+  X(ipOutRequests, "datagrams handed to IP by local protocols")                              \
+  X(ipOutDiscards, "outgoing datagrams dropped (e.g. DF set and too big)")                   \
+  X(ipOutNoRoutes, "outgoing datagrams with no route")                                       \
+  X(ipOutLoopback, "datagrams delivered locally without the wire")                           \
+  X(ipReasmReqds, "fragments received that needed reassembly")                               \
+  X(ipReasmOKs, "datagrams reassembled")                                                     \
+  X(ipReasmFails, "reassembly failures (timeouts, overlaps, oversize, memory)")              \
+  X(ipReasmTimeout, "datagrams whose reassembly timed out")                                  \
+  X(ipReasmOverlaps, "datagrams dropped for overlapping fragments (RFC 5722)")               \
+  X(ipReasmOversize, "datagrams dropped for exceeding 65535 bytes")                          \
+  X(ipReasmMemoryDrops, "fragments dropped by the reassembly memory cap")                    \
+  X(ipFragOKs, "datagrams fragmented")                                                       \
+  X(ipFragFails, "datagrams that needed fragmenting but had DF set")                         \
+  X(ipFragCreates, "fragments created")
+
+#define TAPIR_ICMP_COUNTERS(X)                                                               \
+  X(icmpInMsgs, "ICMP messages received")                                                    \
+  X(icmpInErrors, "ICMP messages dropped as malformed")                                      \
+  X(icmpInCsumErrors, "ICMP checksum wrong")                                                 \
+  X(icmpInDestUnreachs, "destination unreachable received")                                  \
+  X(icmpInTimeExcds, "time exceeded received")                                               \
+  X(icmpInParmProbs, "parameter problem received")                                           \
+  X(icmpInSrcQuenchs, "source quench received (ignored, RFC 6633)")                          \
+  X(icmpInRedirects, "redirects received")                                                   \
+  X(icmpInEchos, "echo requests received")                                                   \
+  X(icmpInEchoReps, "echo replies received")                                                 \
+  X(icmpInTimestamps, "timestamp requests received")                                         \
+  X(icmpInTimestampReps, "timestamp replies received")                                       \
+  X(icmpInAddrMasks, "address mask requests received")                                       \
+  X(icmpInAddrMaskReps, "address mask replies received")                                     \
+  X(icmpOutMsgs, "ICMP messages sent")                                                       \
+  X(icmpOutErrors, "ICMP messages not sent for lack of a route or buffer")                   \
+  X(icmpOutDestUnreachs, "destination unreachable sent")                                     \
+  X(icmpOutTimeExcds, "time exceeded sent")                                                  \
+  X(icmpOutParmProbs, "parameter problem sent")                                              \
+  X(icmpOutRedirects, "redirects sent")                                                      \
+  X(icmpOutEchos, "echo requests sent")                                                      \
+  X(icmpOutEchoReps, "echo replies sent")                                                    \
+  X(icmpOutTimestampReps, "timestamp replies sent")                                          \
+  X(icmpOutAddrMaskReps, "address mask replies sent")                                        \
+  X(icmpOutRateLimited, "error messages suppressed by the rate limiter")
+
+#define TAPIR_ALL_COUNTERS(X) \
+  TAPIR_LINK_COUNTERS(X) TAPIR_ARP_COUNTERS(X) TAPIR_IP_COUNTERS(X) TAPIR_ICMP_COUNTERS(X)
+
+struct Stats {
+#define TAPIR_COUNTER_MEMBER(name, description) std::uint64_t name = 0;
+  TAPIR_ALL_COUNTERS(TAPIR_COUNTER_MEMBER)
+#undef TAPIR_COUNTER_MEMBER
+
+  // Calls fn(name, value, description) for every counter, in declaration order.
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+#define TAPIR_COUNTER_VISIT(name, description) fn(std::string_view{#name}, name, description);
+    TAPIR_ALL_COUNTERS(TAPIR_COUNTER_VISIT)
+#undef TAPIR_COUNTER_VISIT
+  }
+};
+
+}  // namespace tapir

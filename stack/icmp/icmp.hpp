@@ -1,0 +1,126 @@
+// ICMP (RFC 792, RFC 1122 §3.2.2): echo, errors with the never-reply rules, rate limiting.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "stack/core/address.hpp"
+#include "stack/core/packet.hpp"
+#include "stack/ip/ipv4.hpp"
+#include "stack/icmp/rate_limiter.hpp"
+
+namespace tapir {
+
+class Stack;
+
+namespace icmp {
+
+inline constexpr std::size_t header_len = 8;
+
+enum class Type : std::uint8_t {
+  echo_reply = 0,
+  dest_unreachable = 3,
+  source_quench = 4,
+  redirect = 5,
+  echo_request = 8,
+  time_exceeded = 11,
+  parameter_problem = 12,
+  timestamp = 13,
+  timestamp_reply = 14,
+  address_mask_request = 17,
+  address_mask_reply = 18,
+};
+
+namespace unreachable {  // RFC 792 / RFC 1122 §3.2.2.1 codes
+inline constexpr std::uint8_t net = 0;
+inline constexpr std::uint8_t host = 1;
+inline constexpr std::uint8_t protocol = 2;
+inline constexpr std::uint8_t port = 3;
+inline constexpr std::uint8_t fragmentation_needed = 4;
+}  // namespace unreachable
+
+namespace time_exceeded {
+inline constexpr std::uint8_t ttl = 0;
+inline constexpr std::uint8_t reassembly = 1;
+}  // namespace time_exceeded
+
+inline constexpr std::uint8_t redirect_host = 1;
+
+// An ICMP message's fixed part; `rest` is the 4 bytes after the checksum (id/seq, pointer,
+// gateway, next-hop MTU, ...).
+struct Repr {
+  Type type = Type::echo_reply;
+  std::uint8_t code = 0;
+  std::uint32_t rest = 0;
+
+  static bool is_error(Type type);
+};
+
+// An ICMP error delivered upward (to the transport that sent the quoted datagram).
+struct ErrorReport {
+  Ipv4Address from;   // who sent the error (a router or the destination)
+  Repr message;
+  ip::Repr original;  // the quoted header
+  std::span<const std::uint8_t> original_payload;  // at least 8 bytes of the quoted payload
+};
+
+struct EchoReply {
+  Ipv4Address from;
+  std::uint16_t id = 0;
+  std::uint16_t sequence = 0;
+  std::uint8_t ttl = 0;
+  std::span<const std::uint8_t> data;
+};
+
+struct Config {
+  double error_rate = 1000;    // tokens per second (Linux icmp_msgs_per_sec)
+  double error_burst = 50;     // bucket depth (Linux icmp_msgs_burst)
+  bool address_mask_reply = false;  // RFC 1122 §3.2.2.9: off unless the admin says so
+  Duration utc_offset{0};      // add to `now` to get UTC (timestamp replies, RFC 792)
+};
+
+class Layer {
+ public:
+  Layer(Stack& stack, Config config);
+
+  // icmp_in
+  void input(const ip::Delivery& delivery, Packet& payload);
+
+  // icmp_send for errors: applies RFC 1122 §3.2.2's never-send rules, the rate limiter, and
+  // quotes the IP header plus 8 payload bytes of `original` (more is allowed, we keep 8 like
+  // RFC 792; Linux quotes up to 576 bytes in all).
+  void send_error(Type type, std::uint8_t code, std::uint32_t rest,
+                  std::span<const std::uint8_t> original, bool original_to_group);
+  bool send_echo_request(Ipv4Address dst, std::uint16_t id, std::uint16_t sequence,
+                         std::span<const std::uint8_t> data, const ip::SendOptions& options = {});
+
+  using ErrorHandler = std::function<void(const ErrorReport&)>;
+  using EchoReplyHandler = std::function<void(const EchoReply&)>;
+  // Transports register for errors quoting their protocol (UDP/TCP port unreachable, ...).
+  void on_error(std::uint8_t protocol, ErrorHandler handler);
+  void on_echo_reply(EchoReplyHandler handler);
+
+  const RateLimiter& rate_limiter() const { return limiter_; }
+  Config& config() { return config_; }
+
+ private:
+  void reply_echo(const ip::Delivery& delivery, const Packet& payload);
+  void reply_timestamp(const ip::Delivery& delivery, const Packet& payload);
+  void reply_address_mask(const ip::Delivery& delivery, const Packet& payload);
+  void report_error(const ip::Delivery& delivery, const Repr& repr, const Packet& payload);
+  void count_out(Type type);
+  void send(Ipv4Address src, Ipv4Address dst, const Repr& repr,
+            std::span<const std::uint8_t> body, const ip::SendOptions& options = {});
+
+  Stack& stack_;
+  Config config_;
+  RateLimiter limiter_;
+  std::vector<std::pair<std::uint8_t, ErrorHandler>> error_handlers_;
+  std::vector<EchoReplyHandler> echo_handlers_;
+};
+
+}  // namespace icmp
+}  // namespace tapir

@@ -1,0 +1,20 @@
+// A token bucket for ICMP error messages.
+#include "stack/icmp/rate_limiter.hpp"
+
+#include <algorithm>
+
+namespace tapir::icmp {
+
+bool RateLimiter::allow(Instant now) {
+  if (started_ && now > last_) {
+    const double elapsed = std::chrono::duration<double>(now - last_).count();
+    tokens_ = std::min(burst_, tokens_ + elapsed * rate_);
+  }
+  if (!started_ || now > last_) last_ = now;
+  started_ = true;
+  if (tokens_ < 1.0) return false;
+  tokens_ -= 1.0;
+  return true;
+}
+
+}  // namespace tapir::icmp

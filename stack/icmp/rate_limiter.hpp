@@ -1,0 +1,25 @@
+// A token bucket for ICMP error messages (RFC 1812 §4.3.2.8, RFC 1122 §3.2.2 "SHOULD limit").
+#pragma once
+
+#include "stack/core/time.hpp"
+
+namespace tapir::icmp {
+
+class RateLimiter {
+ public:
+  RateLimiter(double rate_per_second, double burst)
+      : rate_(rate_per_second), burst_(burst), tokens_(burst) {}
+
+  // Takes one token if there is one at `now`.
+  bool allow(Instant now);
+  double tokens() const { return tokens_; }
+
+ private:
+  double rate_;
+  double burst_;
+  double tokens_;
+  Instant last_;
+  bool started_ = false;
+};
+
+}  // namespace tapir::icmp

@@ -1,0 +1,97 @@
+// The IPv4 layer: input (ip_in), local delivery, output (ipsend/ipputp), forwarding, loopback.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <optional>
+#include <span>
+
+#include "stack/core/address.hpp"
+#include "stack/core/packet.hpp"
+#include "stack/core/time.hpp"
+#include "stack/ip/ipv4_header.hpp"
+#include "stack/ip/reassembly.hpp"
+#include "stack/ip/route_table.hpp"
+#include "stack/link/netif.hpp"
+
+namespace tapir {
+
+class Stack;
+
+namespace ip {
+
+// What a protocol handler is told about a datagram delivered to it.
+struct Delivery {
+  Repr header;
+  NetifId netif = 0;
+  // The destination was a broadcast or multicast address, or the frame a link broadcast:
+  // RFC 1122 §3.2.2 forbids ICMP errors about such datagrams.
+  bool to_group = false;
+  // The whole datagram (header with options + payload), to quote in ICMP errors.
+  std::span<const std::uint8_t> datagram;
+};
+
+// payload: the transport bytes (the IP header already consumed).
+using ProtocolHandler = std::function<void(const Delivery& delivery, Packet& payload)>;
+
+struct SendOptions {
+  std::uint8_t ttl = 0;  // 0: the stack's default TTL
+  std::uint8_t tos = 0;
+  bool dont_fragment = false;
+  bool dont_route = false;  // SO_DONTROUTE: only directly connected destinations
+  std::optional<NetifId> netif;  // send out of this interface (multicast/broadcast)
+};
+
+enum class SendError : std::uint8_t { none, no_route, too_big, bad_source };
+
+class Layer {
+ public:
+  Layer(Stack& stack, ReassemblyConfig reassembly);
+
+  // ip_in: a datagram arrived on `netif`; `link_broadcast` says the frame's destination MAC
+  // was broadcast or multicast.
+  void input(Netif& netif, Packet&& packet, bool link_broadcast);
+
+  // ipsend: builds a header in front of `payload` and routes it. `src` unspecified picks the
+  // outgoing interface's address (RFC 1122 §3.3.4.3).
+  SendError send(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, Packet&& payload,
+                 const SendOptions& options = {});
+  // Sends a datagram that already carries its header (raw sockets with IP_HDRINCL, ICMP
+  // errors built in place). The header checksum is filled in here.
+  SendError send_datagram(Packet&& datagram, const SendOptions& options = {});
+
+  void register_protocol(std::uint8_t protocol, ProtocolHandler handler);
+
+  // Is `a` one of this host's unicast addresses (on any interface, or 127/8)?
+  bool is_local(Ipv4Address a) const;
+  // The source address to use toward `dst` (RFC 1122 §3.3.4.3), if there is a route.
+  std::optional<Ipv4Address> source_for(Ipv4Address dst) const;
+
+  RouteTable& routes() { return routes_; }
+  const RouteTable& routes() const { return routes_; }
+  Reassembler& reassembler() { return reassembler_; }
+
+ private:
+  bool accepts(const Netif& netif, const Repr& header, bool& to_group) const;
+  void deliver(const Delivery& delivery, Packet&& datagram);
+  void forward(Netif& in, Packet&& datagram, const Repr& header, bool link_broadcast);
+  // ipputp: fragments if needed, then hands each piece to ARP for `next_hop`.
+  SendError put(Netif& out, Ipv4Address next_hop, Packet&& datagram, const Repr& header);
+  void loop_back(Packet&& datagram);
+  void report_bad_header(Netif& netif, const Packet& packet, HeaderError error,
+                         const Repr& partial, bool link_broadcast);
+  void reassembly_timed_out(std::span<const std::uint8_t> first_fragment);
+
+  Stack& stack_;
+  RouteTable routes_;
+  Reassembler reassembler_;
+  std::array<ProtocolHandler, 256> handlers_{};
+  std::deque<Packet> loopback_;
+  bool draining_loopback_ = false;
+  std::uint16_t next_id_ = 0;
+};
+
+}  // namespace ip
+}  // namespace tapir

@@ -1,0 +1,50 @@
+// Ethernet II framing: the wire view, and the layer that demultiplexes by EtherType (ethdemux).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "stack/core/address.hpp"
+#include "stack/core/packet.hpp"
+#include "stack/core/time.hpp"
+#include "stack/link/netif.hpp"
+
+namespace tapir {
+
+class Stack;
+
+namespace eth {
+
+inline constexpr std::size_t header_len = 14;
+inline constexpr std::size_t min_frame_len = 60;  // 64 on the wire less the 4-byte FCS
+
+enum class EtherType : std::uint16_t { ipv4 = 0x0800, arp = 0x0806, ipv6 = 0x86dd };
+
+struct Repr {
+  MacAddress dst;
+  MacAddress src;
+  std::uint16_t ethertype = 0;
+
+  // nullopt if the frame is shorter than a header.
+  static std::optional<Repr> parse(std::span<const std::uint8_t> frame);
+  void emit(std::span<std::uint8_t> header) const;  // header.size() >= header_len
+};
+
+// ni_in / ethdemux on input, netwrite's framing on output.
+class Layer {
+ public:
+  explicit Layer(Stack& stack) : stack_(stack) {}
+
+  // A frame arrived on `netif`: validate, filter by destination MAC, hand to ARP or IPv4.
+  void input(Netif& netif, std::span<const std::uint8_t> frame);
+  // Prepends the Ethernet header, pads to the 60-byte minimum and transmits.
+  void output(Netif& netif, MacAddress dst, EtherType type, Packet&& packet);
+
+ private:
+  bool accepts(const Netif& netif, MacAddress dst) const;
+  Stack& stack_;
+};
+
+}  // namespace eth
+}  // namespace tapir

@@ -1,0 +1,96 @@
+// Stack: one host's protocol layers, driven by frames in, time passing, and frames out.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <span>
+#include <vector>
+
+#include "stack/core/packet.hpp"
+#include "stack/core/stats.hpp"
+#include "stack/core/time.hpp"
+#include "stack/core/timer.hpp"
+#include "stack/core/trace.hpp"
+#include "stack/icmp/icmp.hpp"
+#include "stack/ip/ipv4.hpp"
+#include "stack/link/arp.hpp"
+#include "stack/link/ethernet.hpp"
+#include "stack/link/netif.hpp"
+
+namespace tapir {
+
+struct StackConfig {
+  bool forwarding = false;     // act as a router between interfaces (RFC 1812)
+  bool send_redirects = true;  // RFC 1812 §4.3.3.2 / §5.2.7.2, when forwarding
+  std::uint8_t default_ttl = 64;  // RFC 1700 / Linux ip_default_ttl
+  std::uint64_t seed = 0x7a9179;  // ephemeral choices (IP ID start, ...); tests fix it
+  arp::Config arp;
+  ip::ReassemblyConfig reassembly;
+  icmp::Config icmp;
+};
+
+// The sans-I/O stack (DESIGN.md principle 1). Nothing here reads a device or a clock: input
+// is receive(), time moves with advance(), frames leave through each Netif's TransmitFn.
+class Stack {
+ public:
+  explicit Stack(StackConfig config = {});
+  Stack(const Stack&) = delete;
+  Stack& operator=(const Stack&) = delete;
+
+  // Adds an interface: installs its connected route and announces its address (gratuitous
+  // ARP). `transmit` receives every frame the stack sends on it.
+  NetifId add_netif(const NetifConfig& config, TransmitFn transmit, Instant now);
+  Netif& netif(NetifId id) { return *netifs_.at(id); }
+  const Netif& netif(NetifId id) const { return *netifs_.at(id); }
+  std::size_t netif_count() const { return netifs_.size(); }
+  // Adds a default route (0.0.0.0/0) through `gateway` on whichever interface reaches it.
+  bool set_default_gateway(Ipv4Address gateway);
+  bool add_route(Ipv4Cidr destination, Ipv4Address gateway);
+
+  // A frame arrived on `netif` at `now`. Timers due by `now` run first.
+  void receive(NetifId netif, std::span<const std::uint8_t> frame, Instant now);
+  // Runs every timer due at or before `now`.
+  void advance(Instant now);
+  // When advance() next has work; nullopt when no timer is pending.
+  std::optional<Instant> next_deadline() const { return timers_.next_deadline(); }
+
+  Instant now() const { return now_; }
+  const StackConfig& config() const { return config_; }
+  Stats& stats() { return stats_; }
+  const Stats& stats() const { return stats_; }
+  Trace& trace() { return trace_; }
+  TimerQueue& timers() { return timers_; }
+  std::mt19937_64& random() { return random_; }
+
+  eth::Layer& eth() { return eth_; }
+  arp::Cache& arp() { return arp_; }
+  ip::Layer& ip() { return ip_; }
+  icmp::Layer& icmp() { return icmp_; }
+
+  // Emits a trace line for `layer` if it is switched on; `make` builds the text only then.
+  template <typename Make>
+  void trace(Layer layer, Make&& make) {
+    if (trace_.on(layer)) trace_.line(now_, layer, make());
+  }
+
+ private:
+  void set_now(Instant now) {
+    if (now > now_) now_ = now;
+  }
+
+  StackConfig config_;
+  Instant now_;
+  Stats stats_;
+  Trace trace_;
+  TimerQueue timers_;
+  std::mt19937_64 random_;
+  std::vector<std::unique_ptr<Netif>> netifs_;
+  eth::Layer eth_;
+  arp::Cache arp_;
+  ip::Layer ip_;
+  icmp::Layer icmp_;
+};
+
+}  // namespace tapir
