@@ -1,0 +1,285 @@
+// ICMP (RFC 792, RFC 1122 §3.2.2): icmp_in, replies, errors with the never-send rules.
+#include "stack/icmp/icmp.hpp"
+
+#include <algorithm>
+
+#include "stack/core/bytes.hpp"
+#include "stack/core/checksum.hpp"
+#include "stack/stack.hpp"
+
+namespace tapir::icmp {
+
+namespace {
+
+// The fields of a quoted (or about-to-be-quoted) IPv4 header that the rules below need.
+// Quoted headers may be truncated or altered by routers, so no checksum or length check.
+std::optional<ip::Repr> peek_header(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < ip::min_header_len || (bytes[0] >> 4) != 4) return std::nullopt;
+  ip::Repr r;
+  r.header_len = static_cast<std::uint8_t>((bytes[0] & 0x0f) * 4);
+  if (r.header_len < ip::min_header_len || r.header_len > bytes.size()) return std::nullopt;
+  r.tos = bytes[1];
+  r.total_len = load16(&bytes[2]);
+  r.id = load16(&bytes[4]);
+  const std::uint16_t flags = load16(&bytes[6]);
+  r.dont_fragment = (flags & 0x4000) != 0;
+  r.more_fragments = (flags & 0x2000) != 0;
+  r.fragment_offset = static_cast<std::uint16_t>((flags & 0x1fff) * 8);
+  r.ttl = bytes[8];
+  r.protocol = bytes[9];
+  r.checksum = load16(&bytes[10]);
+  r.src = Ipv4Address{load32(&bytes[12])};
+  r.dst = Ipv4Address{load32(&bytes[16])};
+  return r;
+}
+
+}  // namespace
+
+bool Repr::is_error(Type type) {
+  switch (type) {
+    case Type::dest_unreachable:
+    case Type::source_quench:
+    case Type::redirect:
+    case Type::time_exceeded:
+    case Type::parameter_problem:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Layer::Layer(Stack& stack, Config config)
+    : stack_(stack), config_(config), limiter_(config.error_rate, config.error_burst) {}
+
+void Layer::on_error(std::uint8_t protocol, ErrorHandler handler) {
+  error_handlers_.emplace_back(protocol, std::move(handler));
+}
+
+void Layer::on_echo_reply(EchoReplyHandler handler) { echo_handlers_.push_back(std::move(handler)); }
+
+void Layer::input(const ip::Delivery& delivery, Packet& payload) {
+  Stats& stats = stack_.stats();
+  stats.icmpInMsgs++;
+  if (payload.size() < header_len) {
+    stats.icmpInErrors++;
+    return;
+  }
+  if (internet_checksum(payload.bytes()) != 0) {
+    stats.icmpInErrors++;
+    stats.icmpInCsumErrors++;
+    return;
+  }
+  const std::uint8_t* p = payload.data();
+  const Repr repr{static_cast<Type>(p[0]), p[1], load32(p + 4)};
+  stack_.trace(tapir::Layer::icmp, [&] {
+    return "in type " + std::to_string(p[0]) + " code " + std::to_string(p[1]) + " from " +
+           delivery.header.src.to_string() + " len " + std::to_string(payload.size());
+  });
+  switch (repr.type) {
+    case Type::echo_request:
+      stats.icmpInEchos++;
+      // RFC 1122 §3.2.2.6 lets a host ignore echo requests to broadcast/multicast; tapir does,
+      // like Linux (icmp_echo_ignore_broadcasts=1), so it cannot amplify a smurf attack.
+      if (!delivery.to_group) reply_echo(delivery, payload);
+      return;
+    case Type::echo_reply: {
+      stats.icmpInEchoReps++;
+      const EchoReply reply{delivery.header.src, static_cast<std::uint16_t>(repr.rest >> 16),
+                            static_cast<std::uint16_t>(repr.rest), delivery.header.ttl,
+                            payload.bytes().subspan(header_len)};
+      for (auto& handler : echo_handlers_) handler(reply);
+      return;
+    }
+    case Type::dest_unreachable:
+      stats.icmpInDestUnreachs++;
+      report_error(delivery, repr, payload);
+      return;
+    case Type::time_exceeded:
+      stats.icmpInTimeExcds++;
+      report_error(delivery, repr, payload);
+      return;
+    case Type::parameter_problem:
+      stats.icmpInParmProbs++;
+      report_error(delivery, repr, payload);
+      return;
+    case Type::source_quench:
+      stats.icmpInSrcQuenchs++;  // RFC 6633: hosts MUST silently ignore it
+      return;
+    case Type::redirect:
+      // RFC 1122 §3.2.2.2 asks hosts to update their route cache; tapir keeps a static table
+      // for now and only counts (docs/ARCHITECTURE.md, "not yet").
+      stats.icmpInRedirects++;
+      return;
+    case Type::timestamp:
+      stats.icmpInTimestamps++;
+      if (!delivery.to_group) reply_timestamp(delivery, payload);
+      return;
+    case Type::timestamp_reply:
+      stats.icmpInTimestampReps++;
+      return;
+    case Type::address_mask_request:
+      stats.icmpInAddrMasks++;
+      if (config_.address_mask_reply) reply_address_mask(delivery, payload);
+      return;
+    case Type::address_mask_reply:
+      stats.icmpInAddrMaskReps++;
+      return;
+  }
+  // RFC 1122 §3.2.2: an unknown type MUST be silently discarded.
+}
+
+void Layer::reply_echo(const ip::Delivery& delivery, const Packet& payload) {
+  // RFC 792: the reply carries the request's identifier, sequence number and data; only
+  // the type changes, so the checksum is patched (RFC 1624) rather than recomputed.
+  Packet reply = Packet::copy_of(payload.bytes());
+  std::uint8_t* p = reply.data();
+  const std::uint16_t old_word = load16(p);
+  p[0] = static_cast<std::uint8_t>(Type::echo_reply);
+  store16(p + 2, checksum_update(load16(p + 2), old_word, load16(p)));
+  stack_.stats().icmpOutMsgs++;
+  stack_.stats().icmpOutEchoReps++;
+  // RFC 1122 §3.2.2.6: the reply's source is the address the request was sent to; the TOS
+  // is the request's (RFC 1122 §3.2.2: "SHOULD be the same").
+  ip::SendOptions options;
+  options.tos = delivery.header.tos;
+  stack_.ip().send(delivery.header.dst, delivery.header.src, ip::protocol::icmp, std::move(reply),
+                   options);
+}
+
+void Layer::reply_timestamp(const ip::Delivery& delivery, const Packet& payload) {
+  if (payload.size() < header_len + 12) {
+    stack_.stats().icmpInErrors++;
+    return;
+  }
+  // RFC 792: milliseconds since midnight UT, for both the receive and transmit stamps.
+  const std::int64_t utc_ms = (stack_.now() + config_.utc_offset).micros() / 1000;
+  const auto stamp = static_cast<std::uint32_t>(utc_ms % (24 * 3600 * 1000));
+  std::uint8_t body[12];
+  std::copy_n(payload.data() + header_len, 4, body);  // originate timestamp
+  store32(body + 4, stamp);
+  store32(body + 8, stamp);
+  stack_.stats().icmpOutTimestampReps++;
+  send(delivery.header.dst, delivery.header.src,
+       Repr{Type::timestamp_reply, 0, load32(payload.data() + 4)}, body);
+}
+
+void Layer::reply_address_mask(const ip::Delivery& delivery, const Packet& payload) {
+  const Netif& netif = stack_.netif(delivery.netif);
+  if (!netif.address || payload.size() < header_len + 4) return;
+  std::uint8_t body[4];
+  store32(body, netif.address->mask());
+  stack_.stats().icmpOutAddrMaskReps++;
+  // RFC 1122 §3.2.2.9: reply to a broadcast request goes to the broadcast address.
+  const Ipv4Address dst =
+      delivery.header.src.is_unspecified() ? Ipv4Address::broadcast() : delivery.header.src;
+  send(netif.address->address, dst,
+       Repr{Type::address_mask_reply, 0, load32(payload.data() + 4)}, body);
+}
+
+void Layer::report_error(const ip::Delivery& delivery, const Repr& repr, const Packet& payload) {
+  const auto quoted = payload.bytes().subspan(header_len);
+  auto original = peek_header(quoted);
+  // RFC 792: the error quotes the header and at least 8 bytes of the datagram's data.
+  if (!original || quoted.size() < original->header_len + 8U) {
+    stack_.stats().icmpInErrors++;
+    return;
+  }
+  const ErrorReport report{delivery.header.src, repr, *original,
+                           quoted.subspan(original->header_len)};
+  for (auto& [protocol, handler] : error_handlers_) {
+    if (protocol == original->protocol) handler(report);
+  }
+}
+
+void Layer::send_error(Type type, std::uint8_t code, std::uint32_t rest,
+                       std::span<const std::uint8_t> original, bool original_to_group) {
+  auto header = peek_header(original);
+  if (!header) return;
+  // RFC 1122 §3.2.2 (and RFC 1812 §4.3.2.7): never send an error about
+  //  - an ICMP error message (errors about errors loop forever),
+  //  - a datagram to a broadcast or multicast address, or sent as a link broadcast,
+  //  - a fragment other than the first,
+  //  - a datagram whose source does not name a single host.
+  if (original_to_group || header->dst.is_broadcast() || header->dst.is_multicast()) return;
+  if (header->fragment_offset != 0) return;
+  const Ipv4Address src = header->src;
+  if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || src.is_class_e()) return;
+  for (std::size_t i = 0; i < stack_.netif_count(); ++i) {
+    const Netif& n = stack_.netif(static_cast<NetifId>(i));
+    if (n.is_directed_broadcast(header->dst) || n.is_directed_broadcast(src)) return;
+  }
+  if (header->protocol == ip::protocol::icmp) {
+    if (original.size() <= header->header_len) return;
+    const auto quoted_type = static_cast<Type>(original[header->header_len]);
+    if (Repr::is_error(quoted_type)) return;
+  }
+  // RFC 1812 §4.3.2.8 / RFC 1122 §3.2.2: limit the rate of error messages.
+  if (!limiter_.allow(stack_.now())) {
+    stack_.stats().icmpOutRateLimited++;
+    return;
+  }
+  // RFC 792: quote the internet header plus the first 64 bits of the original data.
+  const auto quote = original.first(std::min<std::size_t>(original.size(), header->header_len + 8U));
+  // RFC 1812 §4.3.2.4: the source is the address of the interface the error leaves by; for
+  // an error about a datagram sent to us, the address it was sent to (what `ping` expects).
+  const Ipv4Address from = stack_.ip().is_local(header->dst) ? header->dst : Ipv4Address::any();
+  stack_.trace(tapir::Layer::icmp, [&] {
+    return "out error type " + std::to_string(static_cast<int>(type)) + " code " +
+           std::to_string(code) + " to " + src.to_string();
+  });
+  count_out(type);
+  send(from, src, Repr{type, code, rest}, quote);
+}
+
+bool Layer::send_echo_request(Ipv4Address dst, std::uint16_t id, std::uint16_t sequence,
+                              std::span<const std::uint8_t> data,
+                              const ip::SendOptions& options) {
+  stack_.stats().icmpOutEchos++;
+  const std::uint32_t rest = (std::uint32_t{id} << 16) | sequence;
+  Packet p(header_len + data.size());
+  std::copy(data.begin(), data.end(), p.data() + header_len);
+  p.data()[0] = static_cast<std::uint8_t>(Type::echo_request);
+  p.data()[1] = 0;
+  store32(p.data() + 4, rest);
+  store16(p.data() + 2, internet_checksum(p.bytes()));
+  stack_.stats().icmpOutMsgs++;
+  return stack_.ip().send(Ipv4Address::any(), dst, ip::protocol::icmp, std::move(p), options) ==
+         ip::SendError::none;
+}
+
+void Layer::count_out(Type type) {
+  Stats& stats = stack_.stats();
+  switch (type) {
+    case Type::dest_unreachable:
+      stats.icmpOutDestUnreachs++;
+      break;
+    case Type::time_exceeded:
+      stats.icmpOutTimeExcds++;
+      break;
+    case Type::parameter_problem:
+      stats.icmpOutParmProbs++;
+      break;
+    case Type::redirect:
+      stats.icmpOutRedirects++;
+      break;
+    default:
+      break;
+  }
+}
+
+void Layer::send(Ipv4Address src, Ipv4Address dst, const Repr& repr,
+                 std::span<const std::uint8_t> body, const ip::SendOptions& options) {
+  Packet p(header_len + body.size());
+  std::uint8_t* h = p.data();
+  h[0] = static_cast<std::uint8_t>(repr.type);
+  h[1] = repr.code;
+  store32(h + 4, repr.rest);
+  std::copy(body.begin(), body.end(), h + header_len);
+  store16(h + 2, internet_checksum(p.bytes()));
+  stack_.stats().icmpOutMsgs++;
+  if (stack_.ip().send(src, dst, ip::protocol::icmp, std::move(p), options) != ip::SendError::none) {
+    stack_.stats().icmpOutErrors++;
+  }
+}
+
+}  // namespace tapir::icmp

@@ -1,0 +1,408 @@
+// The IPv4 layer: ip_in (validate, accept, reassemble, demultiplex), ipsend/ipputp (route,
+// fragment, hand to ARP), forwarding (RFC 1812) and loopback delivery.
+#include "stack/ip/ipv4.hpp"
+
+#include "stack/core/bytes.hpp"
+#include "stack/core/checksum.hpp"
+#include "stack/ip/fragment.hpp"
+#include "stack/stack.hpp"
+
+namespace tapir::ip {
+
+namespace {
+
+std::string describe(const Repr& h) {
+  std::string s = h.src.to_string() + " > " + h.dst.to_string() + " proto " +
+                  std::to_string(h.protocol) + " len " + std::to_string(h.total_len) + " ttl " +
+                  std::to_string(h.ttl) + " id " + std::to_string(h.id);
+  if (h.is_fragment()) {
+    s += " frag " + std::to_string(h.fragment_offset) + (h.more_fragments ? "+" : "");
+  }
+  return s;
+}
+
+}  // namespace
+
+Layer::Layer(Stack& stack, ReassemblyConfig reassembly)
+    : stack_(stack),
+      reassembler_(stack.timers(), reassembly,
+                   [this](std::span<const std::uint8_t> first) { reassembly_timed_out(first); }),
+      next_id_(static_cast<std::uint16_t>(stack.random()())) {}
+
+void Layer::register_protocol(std::uint8_t protocol, ProtocolHandler handler) {
+  handlers_[protocol] = std::move(handler);
+}
+
+bool Layer::is_local(Ipv4Address a) const {
+  if (a.is_loopback()) return true;
+  for (std::size_t i = 0; i < stack_.netif_count(); ++i) {
+    if (stack_.netif(static_cast<NetifId>(i)).has_address(a)) return true;
+  }
+  return false;
+}
+
+std::optional<Ipv4Address> Layer::source_for(Ipv4Address dst) const {
+  if (dst.is_loopback()) return dst;
+  if (is_local(dst)) return dst;
+  auto route = routes_.lookup(dst);
+  if (!route) return std::nullopt;
+  const Netif& out = stack_.netif(route->netif);
+  if (!out.address) return std::nullopt;
+  return out.address->address;
+}
+
+bool Layer::accepts(const Netif& netif, const Repr& header, bool& to_group) const {
+  const Ipv4Address dst = header.dst;
+  to_group = dst.is_broadcast() || dst.is_multicast() || netif.is_directed_broadcast(dst);
+  if (to_group) {
+    // RFC 1112 §7.2: only groups the interface has joined; 224.0.0.1 is always joined.
+    return !dst.is_multicast() || dst == Ipv4Address{224, 0, 0, 1};
+  }
+  // RFC 1122 §3.3.4.2: the weak end-system model (as Linux): any of our addresses is ours,
+  // whichever interface it arrived on. RFC 1122 §3.2.1.3: 127/8 never comes from a wire.
+  return !dst.is_loopback() && is_local(dst);
+}
+
+void Layer::input(Netif& netif, Packet&& packet, bool link_broadcast) {
+  Stats& stats = stack_.stats();
+  stats.ipInReceives++;
+  Repr partial;
+  auto parsed = Repr::parse(packet.bytes(), &partial);
+  if (auto* error = std::get_if<HeaderError>(&parsed)) {
+    report_bad_header(netif, packet, *error, partial, link_broadcast);
+    return;
+  }
+  Repr header = std::get<Repr>(parsed);
+  packet.truncate(header.total_len);  // drop Ethernet padding (RFC 1122 §3.2.1.1)
+  stack_.trace(tapir::Layer::ip, [&] { return netif.name + " in " + describe(header); });
+
+  // RFC 1122 §3.2.1.3: a source that is not one host's address is silently discarded.
+  if (header.src.is_broadcast() || header.src.is_multicast() || header.src.is_class_e() ||
+      netif.is_directed_broadcast(header.src)) {
+    stats.ipInHdrErrors++;
+    stats.ipInBadSource++;
+    return;
+  }
+
+  bool to_group = false;
+  if (!accepts(netif, header, to_group)) {
+    if (stack_.config().forwarding && !link_broadcast && !to_group && !header.dst.is_loopback()) {
+      forward(netif, std::move(packet), header, link_broadcast);
+    } else {
+      stats.ipInAddrErrors++;
+      stack_.trace(tapir::Layer::ip, [&] { return "drop: not for us " + header.dst.to_string(); });
+    }
+    return;
+  }
+
+  if (header.is_fragment()) {
+    stats.ipReasmReqds++;
+    Packet whole;
+    switch (reassembler_.add(header, packet.bytes(), stack_.now(), whole)) {
+      case ReassemblyResult::complete:
+        stats.ipReasmOKs++;
+        break;
+      case ReassemblyResult::incomplete:
+      case ReassemblyResult::duplicate:
+        return;
+      case ReassemblyResult::overlap:
+        stats.ipReasmOverlaps++;
+        stats.ipReasmFails++;
+        return;
+      case ReassemblyResult::oversize:
+        stats.ipReasmOversize++;
+        stats.ipReasmFails++;
+        return;
+      case ReassemblyResult::no_memory:
+        stats.ipReasmMemoryDrops++;
+        stats.ipReasmFails++;
+        return;
+      case ReassemblyResult::malformed:
+        stats.ipInHdrErrors++;
+        return;
+    }
+    auto reparsed = Repr::parse(whole.bytes());
+    if (!std::holds_alternative<Repr>(reparsed)) return;  // cannot happen: we built it
+    header = std::get<Repr>(reparsed);
+    packet = std::move(whole);
+  }
+  deliver(Delivery{header, netif.id, to_group || link_broadcast, {}}, std::move(packet));
+}
+
+void Layer::deliver(const Delivery& delivery, Packet&& datagram) {
+  Stats& stats = stack_.stats();
+  Delivery d = delivery;
+  d.datagram = datagram.bytes();
+  const ProtocolHandler& handler = handlers_[d.header.protocol];
+  if (!handler) {
+    stats.ipInUnknownProtos++;
+    // RFC 1122 §3.2.2.1: protocol unreachable (the ICMP layer drops it for group traffic).
+    stack_.icmp().send_error(icmp::Type::dest_unreachable, icmp::unreachable::protocol, 0,
+                             d.datagram, d.to_group);
+    return;
+  }
+  stats.ipInDelivers++;
+  datagram.consume(d.header.header_len);
+  handler(d, datagram);
+}
+
+void Layer::report_bad_header(Netif& netif, const Packet& packet, HeaderError error,
+                              const Repr& partial, bool link_broadcast) {
+  Stats& stats = stack_.stats();
+  const char* reason = "";
+  switch (error) {
+    case HeaderError::truncated:
+      stats.ipInTruncatedPkts++;
+      reason = "truncated";
+      break;
+    case HeaderError::bad_version:
+      stats.ipInHdrErrors++;
+      stats.ipInBadVersion++;
+      reason = "bad version";
+      break;
+    case HeaderError::bad_header_len:
+      stats.ipInHdrErrors++;
+      stats.ipInBadHeaderLength++;
+      reason = "bad header length";
+      break;
+    case HeaderError::bad_total_len:
+      stats.ipInHdrErrors++;
+      stats.ipInBadTotalLength++;
+      reason = "bad total length";
+      break;
+    case HeaderError::bad_checksum:
+      stats.ipInHdrErrors++;
+      stats.ipInCsumErrors++;
+      reason = "bad checksum";
+      break;
+    case HeaderError::bad_options:
+      stats.ipInHdrErrors++;
+      stats.ipInBadOptions++;
+      reason = "bad options";
+      break;
+  }
+  stack_.trace(tapir::Layer::ip, [&] { return netif.name + " drop: " + std::string(reason); });
+  if (error == HeaderError::bad_options) {
+    // RFC 1122 §3.2.2.5 / RFC 792: parameter problem, pointer to the offending octet. The
+    // header is otherwise sound (its checksum passed), so its source can be trusted.
+    bool to_group = false;
+    const bool ours = accepts(netif, partial, to_group);
+    if (ours || stack_.config().forwarding) {
+      const auto pointer = static_cast<std::uint32_t>(partial.bad_option_pointer) << 24;
+      stack_.icmp().send_error(icmp::Type::parameter_problem, 0, pointer,
+                               packet.bytes().first(partial.total_len), to_group || link_broadcast);
+    }
+  }
+}
+
+void Layer::forward(Netif& in, Packet&& datagram, const Repr& header, bool link_broadcast) {
+  Stats& stats = stack_.stats();
+  // RFC 1812 §5.3.1: a router that would decrement the TTL to zero discards the datagram and
+  // sends time exceeded (code 0) — this is what makes traceroute work.
+  if (header.ttl <= 1) {
+    stats.ipInHdrErrors++;
+    stack_.icmp().send_error(icmp::Type::time_exceeded, icmp::time_exceeded::ttl, 0,
+                             datagram.bytes(), link_broadcast);
+    return;
+  }
+  auto route = routes_.lookup(header.dst);
+  if (!route) {
+    stats.ipInNoRoutes++;
+    // RFC 1812 §5.2.7.1: destination unreachable, network unreachable when no route exists.
+    stack_.icmp().send_error(icmp::Type::dest_unreachable, icmp::unreachable::net, 0,
+                             datagram.bytes(), link_broadcast);
+    return;
+  }
+  Netif& out = stack_.netif(route->netif);
+  const Ipv4Address next_hop = route->gateway.value_or(header.dst);
+
+  // RFC 1812 §5.2.7.2: a datagram that leaves by the interface it came in on, from a host on
+  // that interface's subnet, earns the host a redirect to the better next hop (and is still
+  // forwarded).
+  if (out.id == in.id && stack_.config().send_redirects && in.address &&
+      in.address->contains(header.src)) {
+    stack_.icmp().send_error(icmp::Type::redirect, icmp::redirect_host, next_hop.value(),
+                             datagram.bytes(), link_broadcast);
+  }
+  // RFC 1191 §4: DF and too big -> fragmentation needed, with the next-hop MTU.
+  if (datagram.size() > out.mtu && header.dont_fragment) {
+    stats.ipFragFails++;
+    stack_.icmp().send_error(icmp::Type::dest_unreachable, icmp::unreachable::fragmentation_needed,
+                             out.mtu & 0xffffU, datagram.bytes(), link_broadcast);
+    return;
+  }
+  // RFC 1812 §5.3.1 + RFC 1624: decrement TTL and patch the checksum incrementally.
+  std::uint8_t* h = datagram.data();
+  const std::uint16_t old_word = load16(h + 8);
+  h[8] = static_cast<std::uint8_t>(h[8] - 1);
+  store16(h + 10, checksum_update(load16(h + 10), old_word, load16(h + 8)));
+  stats.ipForwDatagrams++;
+  stack_.trace(tapir::Layer::ip, [&] {
+    return "forward " + describe(header) + " via " + out.name + " " + next_hop.to_string();
+  });
+  Repr forwarded = header;
+  forwarded.ttl = static_cast<std::uint8_t>(header.ttl - 1);
+  put(out, next_hop, std::move(datagram), forwarded);
+}
+
+SendError Layer::send(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, Packet&& payload,
+                      const SendOptions& options) {
+  Stats& stats = stack_.stats();
+  stats.ipOutRequests++;
+  if (payload.size() + min_header_len > max_datagram_len) {
+    stats.ipOutDiscards++;
+    return SendError::too_big;
+  }
+  Repr h;
+  h.dst = dst;
+  h.protocol = protocol;
+  h.ttl = options.ttl != 0 ? options.ttl : stack_.config().default_ttl;
+  h.tos = options.tos;
+  h.dont_fragment = options.dont_fragment;
+  h.id = next_id_++;
+  h.total_len = static_cast<std::uint16_t>(payload.size() + min_header_len);
+
+  // Local destinations never touch the wire.
+  if (is_local(dst)) {
+    h.src = src.is_unspecified() ? dst : src;
+    h.emit(payload.prepend(min_header_len));
+    loop_back(std::move(payload));
+    return SendError::none;
+  }
+
+  // Choose the interface: an explicit one (multicast, broadcast, SO_BINDTODEVICE-like), else
+  // the route. RFC 1122 §3.3.6: the limited broadcast goes out of the chosen interface.
+  Netif* out = nullptr;
+  Ipv4Address next_hop = dst;
+  if (options.netif && *options.netif < stack_.netif_count()) {
+    out = &stack_.netif(*options.netif);
+  } else if (dst.is_broadcast()) {
+    if (stack_.netif_count() > 0) out = &stack_.netif(0);
+  } else {
+    auto route = routes_.lookup(dst);
+    if (route && !(options.dont_route && route->gateway)) {
+      out = &stack_.netif(route->netif);
+      next_hop = route->gateway.value_or(dst);
+    }
+  }
+  if (!out) {
+    stats.ipOutNoRoutes++;
+    return SendError::no_route;
+  }
+  if (src.is_unspecified()) {
+    if (!out->address) {
+      stats.ipOutDiscards++;
+      return SendError::bad_source;
+    }
+    src = out->address->address;
+  }
+  h.src = src;
+  if (h.total_len > out->mtu && h.dont_fragment) {
+    stats.ipOutDiscards++;
+    stats.ipFragFails++;
+    return SendError::too_big;
+  }
+  h.emit(payload.prepend(min_header_len));
+  stack_.trace(tapir::Layer::ip, [&] { return out->name + " out " + describe(h); });
+  return put(*out, next_hop, std::move(payload), h);
+}
+
+SendError Layer::send_datagram(Packet&& datagram, const SendOptions& options) {
+  Stats& stats = stack_.stats();
+  stats.ipOutRequests++;
+  if (datagram.size() < min_header_len || datagram.size() > max_datagram_len) {
+    stats.ipOutDiscards++;
+    return SendError::too_big;
+  }
+  std::uint8_t* p = datagram.data();
+  const std::size_t header_len = static_cast<std::size_t>(p[0] & 0x0f) * 4;
+  if ((p[0] >> 4) != 4 || header_len < min_header_len || header_len > datagram.size()) {
+    stats.ipOutDiscards++;
+    return SendError::bad_source;
+  }
+  // As Linux's raw(7) with IP_HDRINCL: total length and checksum are always filled in, the
+  // ID only when zero.
+  store16(p + 2, static_cast<std::uint16_t>(datagram.size()));
+  if (load16(p + 4) == 0) store16(p + 4, next_id_++);
+  fill_checksum(datagram.bytes());
+  auto parsed = Repr::parse(datagram.bytes());
+  if (!std::holds_alternative<Repr>(parsed)) {
+    stats.ipOutDiscards++;
+    return SendError::bad_source;
+  }
+  const Repr h = std::get<Repr>(parsed);
+  if (is_local(h.dst)) {
+    loop_back(std::move(datagram));
+    return SendError::none;
+  }
+  Netif* out = nullptr;
+  Ipv4Address next_hop = h.dst;
+  if (options.netif && *options.netif < stack_.netif_count()) {
+    out = &stack_.netif(*options.netif);
+  } else if (auto route = routes_.lookup(h.dst)) {
+    out = &stack_.netif(route->netif);
+    next_hop = route->gateway.value_or(h.dst);
+  }
+  if (!out) {
+    stats.ipOutNoRoutes++;
+    return SendError::no_route;
+  }
+  return put(*out, next_hop, std::move(datagram), h);
+}
+
+SendError Layer::put(Netif& out, Ipv4Address next_hop, Packet&& datagram, const Repr& header) {
+  Stats& stats = stack_.stats();
+  if (datagram.size() <= out.mtu) {
+    stack_.arp().output(out, next_hop, std::move(datagram));
+    return SendError::none;
+  }
+  if (header.dont_fragment) {
+    stats.ipFragFails++;
+    return SendError::too_big;
+  }
+  std::vector<Packet> fragments = fragment(datagram.bytes(), out.mtu);
+  if (fragments.empty()) {
+    stats.ipFragFails++;
+    return SendError::too_big;
+  }
+  stats.ipFragOKs++;
+  stats.ipFragCreates += fragments.size();
+  for (Packet& f : fragments) stack_.arp().output(out, next_hop, std::move(f));
+  return SendError::none;
+}
+
+void Layer::loop_back(Packet&& datagram) {
+  stack_.stats().ipOutLoopback++;
+  loopback_.push_back(std::move(datagram));
+  // Deliver after the current call unwinds (a reply to a looped-back ping is looped back
+  // too): a queue, not recursion, bounds the stack depth.
+  if (draining_loopback_) return;
+  draining_loopback_ = true;
+  while (!loopback_.empty()) {
+    Packet p = std::move(loopback_.front());
+    loopback_.pop_front();
+    auto parsed = Repr::parse(p.bytes());
+    if (!std::holds_alternative<Repr>(parsed)) continue;
+    const Repr h = std::get<Repr>(parsed);
+    NetifId netif = 0;
+    for (std::size_t i = 0; i < stack_.netif_count(); ++i) {
+      if (stack_.netif(static_cast<NetifId>(i)).has_address(h.dst)) netif = static_cast<NetifId>(i);
+    }
+    deliver(Delivery{h, netif, false, {}}, std::move(p));
+  }
+  draining_loopback_ = false;
+}
+
+void Layer::reassembly_timed_out(std::span<const std::uint8_t> first_fragment) {
+  Stats& stats = stack_.stats();
+  stats.ipReasmTimeout++;
+  stats.ipReasmFails++;
+  stack_.trace(tapir::Layer::ip, [&] { return std::string("reassembly timed out"); });
+  // RFC 1122 §3.3.2 / RFC 792: time exceeded, code 1, only if fragment zero arrived.
+  if (!first_fragment.empty()) {
+    stack_.icmp().send_error(icmp::Type::time_exceeded, icmp::time_exceeded::reassembly, 0,
+                             first_fragment, false);
+  }
+}
+
+}  // namespace tapir::ip

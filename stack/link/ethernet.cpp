@@ -1,0 +1,80 @@
+// Ethernet II framing: validation, destination filtering, EtherType demultiplexing, padding.
+#include "stack/link/ethernet.hpp"
+
+#include <algorithm>
+
+#include "stack/core/bytes.hpp"
+#include "stack/stack.hpp"
+
+namespace tapir::eth {
+
+std::optional<Repr> Repr::parse(std::span<const std::uint8_t> frame) {
+  if (frame.size() < header_len) return std::nullopt;
+  return Repr{MacAddress::from(frame.data()), MacAddress::from(frame.data() + 6),
+              load16(frame.data() + 12)};
+}
+
+void Repr::emit(std::span<std::uint8_t> header) const {
+  dst.copy_to(header.data());
+  src.copy_to(header.data() + 6);
+  store16(header.data() + 12, ethertype);
+}
+
+bool Layer::accepts(const Netif& netif, MacAddress dst) const {
+  // Our own address and broadcast; multicast only for the all-hosts group 224.0.0.1
+  // (RFC 1112 §6.4) until a host-group table feeds the filter.
+  return dst == netif.mac || dst.is_broadcast() ||
+         dst == MacAddress::multicast_for(Ipv4Address{224, 0, 0, 1});
+}
+
+void Layer::input(Netif& netif, std::span<const std::uint8_t> frame) {
+  Stats& stats = stack_.stats();
+  stats.ifInOctets += frame.size();
+  auto repr = Repr::parse(frame);
+  if (!repr) {
+    stats.ifInErrors++;
+    stack_.trace(tapir::Layer::eth, [&] { return "drop: runt frame of " + std::to_string(frame.size()) + " bytes"; });
+    return;
+  }
+  if (!accepts(netif, repr->dst)) {
+    stats.ifInDiscards++;
+    return;
+  }
+  const bool group = repr->dst.is_multicast();
+  stack_.trace(tapir::Layer::eth, [&] {
+    char type[8];
+    std::snprintf(type, sizeof type, "%04x", repr->ethertype);
+    return netif.name + " in " + repr->src.to_string() + " > " + repr->dst.to_string() +
+           " type " + type + " len " + std::to_string(frame.size());
+  });
+  switch (static_cast<EtherType>(repr->ethertype)) {
+    case EtherType::arp:
+      (group ? stats.ifInNUcastPkts : stats.ifInUcastPkts)++;
+      stack_.arp().input(netif, frame.subspan(header_len));
+      return;
+    case EtherType::ipv4: {
+      (group ? stats.ifInNUcastPkts : stats.ifInUcastPkts)++;
+      stack_.ip().input(netif, Packet::copy_of(frame.subspan(header_len)), group);
+      return;
+    }
+    default:
+      stats.ifInUnknownProtos++;
+      return;
+  }
+}
+
+void Layer::output(Netif& netif, MacAddress dst, EtherType type, Packet&& packet) {
+  Repr{dst, netif.mac, static_cast<std::uint16_t>(type)}.emit(packet.prepend(header_len));
+  // IEEE 802.3 §3.2.8: frames shorter than the minimum are padded (with zeros here).
+  if (packet.size() < min_frame_len) packet.append(min_frame_len - packet.size());
+  Stats& stats = stack_.stats();
+  if (!netif.transmit) {
+    stats.ifOutDiscards++;
+    return;
+  }
+  stats.ifOutOctets += packet.size();
+  (dst.is_multicast() ? stats.ifOutNUcastPkts : stats.ifOutUcastPkts)++;
+  netif.transmit(packet.bytes());
+}
+
+}  // namespace tapir::eth
