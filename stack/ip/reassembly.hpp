@@ -18,8 +18,10 @@
 namespace tapir::ip {
 
 struct ReassemblyConfig {
-  Duration timeout = 30s;               // as Linux's ipfrag_time; RFC 1122 §3.3.2 allows 60-120
-  std::size_t memory_limit = 4 << 20;   // bytes held in all incomplete datagrams (ipfrag_high_thresh)
+  // As Linux's ipfrag_time; RFC 1122 §3.3.2 allows 60-120 s.
+  Duration timeout = 30s;
+  // Bytes held in all incomplete datagrams (Linux's ipfrag_high_thresh); see memory_used().
+  std::size_t memory_limit = 4 << 20;
 };
 
 enum class ReassemblyResult : std::uint8_t {
@@ -36,9 +38,9 @@ enum class ReassemblyResult : std::uint8_t {
 // TimerQueue. Memory is counted in fragment bytes and capped.
 class Reassembler {
  public:
-  // Called when a datagram times out. `first_fragment` holds the header and the first
-  // payload bytes of fragment 0 if it arrived (else empty): RFC 1122 §3.3.2 sends ICMP time
-  // exceeded (code 1) only then.
+  // Called when a datagram times out. `first_fragment` holds fragment 0 as it arrived (its
+  // header and all its payload, so at least 8 bytes) if it arrived, else it is empty: RFC 1122
+  // §3.3.2 sends ICMP time exceeded (code 1) only then. The span lives for the call only.
   using TimeoutFn = std::function<void(std::span<const std::uint8_t> first_fragment)>;
 
   Reassembler(TimerQueue& timers, ReassemblyConfig config, TimeoutFn on_timeout);
@@ -53,7 +55,12 @@ class Reassembler {
                        Packet& out);
 
   std::size_t datagrams() const { return queues_.size(); }
+  // Bytes charged against config.memory_limit: every held payload byte, fragment 0's header,
+  // and the fixed costs below. The fixed costs stand for the heap each fragment and datagram
+  // takes beyond its bytes, so a flood of 8-byte fragments is capped as hard as one of big ones.
   std::size_t memory_used() const { return memory_used_; }
+  static constexpr std::size_t fragment_overhead = 64;
+  static constexpr std::size_t datagram_overhead = 256;
 
  private:
   struct Key {
@@ -67,12 +74,20 @@ class Reassembler {
   };
   struct Queue {
     std::map<std::uint16_t, std::vector<std::uint8_t>> fragments;  // offset -> payload
-    std::vector<std::uint8_t> first_header;  // header of fragment 0 (with options), once seen
+    std::vector<std::uint8_t> first_header;      // header of fragment 0 (with options), once seen
     std::optional<std::uint16_t> total_payload;  // known once the last fragment (MF=0) arrives
-    std::size_t bytes = 0;                       // payload bytes held
+    std::size_t bytes = 0;                       // charged to memory_used_ (see memory_used())
+    std::size_t payload_held = 0;                // payload bytes held (no overlaps: no hole
+                                                 // once it equals total_payload)
     TimerId timer = 0;
+
+    // One past the highest payload byte held (fragments never overlap, so the last one ends it).
+    std::size_t end() const;
   };
 
+  // Checks `header`'s fragment against the held ones; nullopt if it may be stored.
+  std::optional<ReassemblyResult> conflict(const Queue& q, const Repr& header,
+                                           std::size_t end) const;
   void discard(const Key& key);
   void expire(const Key& key);
   bool try_complete(Queue& q, Packet& out) const;
