@@ -14,6 +14,10 @@
 
 namespace tapir {
 
+// The largest frame a driver carries: a 65535-byte MTU (the IPv4 maximum, and the TAP's) plus an
+// Ethernet header and one 802.1Q tag. Receive buffers are at least this big.
+inline constexpr std::size_t max_frame_size = 65535 + 14 + 4;
+
 using FrameHandler = std::function<void(std::span<const std::uint8_t> frame)>;
 
 class Driver {
@@ -33,7 +37,17 @@ class Driver {
   // The device's own hardware address, if it has one the stack should use by default.
   virtual std::optional<MacAddress> hardware_address() const { return std::nullopt; }
   virtual std::string name() const = 0;
-  std::uint64_t tx_dropped() const { return tx_dropped_; }
+  // The device disappeared under us (a TAP or interface deleted): nothing will ever arrive
+  // again, and an owner polling its fd would spin on the error it reports.
+  virtual bool gone() const { return false; }
+  // Frames transmit() could not send (device full, too big, no peer). Decorators add their
+  // inner driver's count, so the owner reads one number per interface.
+  virtual std::uint64_t tx_dropped() const { return tx_dropped_; }
+
+  // For drivers without an fd: `wake` is called (from whatever thread transmits into this
+  // driver) when a frame is queued for it, so an owner sleeping until next_deadline() can
+  // wake up early. It must be cheap and must not call back into the driver.
+  virtual void set_wakeup(std::function<void()> wake) { (void)wake; }
 
  protected:
   std::uint64_t tx_dropped_ = 0;

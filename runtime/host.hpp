@@ -1,0 +1,117 @@
+// Host: one Stack, its drivers, and the one event-loop thread that owns them (DESIGN.md §2).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "drivers/driver.hpp"
+#include "runtime/options.hpp"
+#include "stack/stack.hpp"
+
+namespace tapir {
+
+// What the ready line and a person need to know about one interface.
+struct InterfaceInfo {
+  std::string name;
+  std::optional<Ipv4Cidr> address;
+  MacAddress mac;
+  std::uint32_t mtu = 0;
+};
+
+// The MAC tapir uses on a TAP when none is given: locally administered unicast (02:...,
+// IEEE 802 "U/L" bit set, so it cannot clash with a vendor's), with the IPv4 address in the
+// low four bytes (10.0.0.2 -> 02:00:0a:00:00:02) so it is stable across runs and differs from
+// the Linux end of the TAP. Without an address, the name is hashed into those bytes instead.
+MacAddress derived_mac(const std::optional<Ipv4Cidr>& address, std::string_view device);
+
+// The current CLOCK_MONOTONIC time as the stack's Instant.
+Instant monotonic_now();
+// CLOCK_REALTIME - CLOCK_MONOTONIC: add it to a monotonic Instant to get UTC.
+Duration utc_offset_now();
+
+class Host {
+ public:
+  // A host with no interfaces yet: add them with add_interface(), then start().
+  explicit Host(StackConfig config = {});
+  // Everything from the common flags: opens each --tap/--packet (wrapped in a PcapRecorder
+  // with --pcap), adds it with its address, MAC and MTU, sets --gw and --route, sends
+  // --trace lines to stderr. Throws std::system_error when a device cannot be opened.
+  explicit Host(const Options& options);
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // Adds an interface before start(): the stack's frames for it go to driver->transmit().
+  NetifId add_interface(std::unique_ptr<Driver> driver, const NetifConfig& config);
+  // Switches trace lines of `layer_mask` (Trace::bit) on; `sink` receives each line.
+  void set_trace(std::uint32_t layer_mask, Trace::Sink sink);
+
+  // Starts the event-loop thread. Block the signals the app waits for before calling it: the
+  // thread inherits the caller's signal mask.
+  void start();
+  // Stops and joins the loop thread; safe to call twice, and from the destructor.
+  void stop();
+  bool running() const { return thread_.joinable() && !finished_.load(); }
+  // Why the loop stopped on its own (a device went away, poll failed); nullopt while healthy.
+  std::optional<std::string> failure() const;
+
+  // Runs f(stack) on the app's thread under the Host lock, with the stack's clock brought to
+  // now, then wakes the loop if f scheduled something earlier than it sleeps for. For the
+  // socket API and tests; never call it from inside a stack callback (the lock is held there).
+  template <typename F>
+  decltype(auto) with_stack(F&& f) {
+    std::unique_lock lock(mutex_);
+    catch_up();
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, Stack&>>) {
+      f(*stack_);
+      wake_if_sooner();
+    } else {
+      decltype(auto) result = f(*stack_);
+      wake_if_sooner();
+      return result;
+    }
+  }
+  // Makes the loop recompute its deadline and poll the drivers now. Thread-safe, cheap.
+  void wake();
+
+  // "tapir counters" then every non-zero counter as "name value", one per line, then each
+  // interface's driver drops ("tap0.txDropped 3") if any.
+  void print_stats(std::ostream& out);
+  std::vector<InterfaceInfo> interfaces();
+
+ private:
+  struct Port {
+    std::unique_ptr<Driver> driver;
+    NetifId netif = 0;
+    FrameHandler deliver;   // built once: frame -> stack_->receive(netif, frame, now_)
+    bool readable = false;  // its fd polled readable (touched by the loop thread only)
+  };
+
+  void run();
+  void serve(Instant now);
+  std::optional<Instant> earliest_deadline() const;
+  void catch_up();
+  void wake_if_sooner();
+
+  std::unique_ptr<Stack> stack_;
+  std::vector<Port> ports_;
+  mutable std::mutex mutex_;
+  Instant now_;  // the time of the current wake-up; the transmit hooks stamp frames with it
+  // When the loop will next wake by itself; with_stack() wakes it only for something sooner.
+  std::optional<Instant> sleep_until_;
+  int wake_fd_ = -1;  // eventfd
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> finished_{false};
+  std::optional<std::string> failure_;  // under mutex_
+};
+
+}  // namespace tapir

@@ -1,0 +1,326 @@
+// Options: parsing and checking the shared command line, one clear line per mistake.
+#include "runtime/options.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+#include "stack/core/trace.hpp"
+
+namespace tapir {
+
+namespace {
+
+constexpr std::string_view kAddressHint = "ADDR/PREFIX like 10.0.0.2/24";
+constexpr std::string_view kRouteHint = "NET/PREFIX,GATEWAY like 192.168.1.0/24,10.0.0.1";
+constexpr std::string_view kTraceLayers = "eth,arp,ip,icmp,igmp,udp,tcp,sock";
+
+// The flags every app understands: name, value name (empty: no value), help.
+struct Builtin {
+  std::string_view name;
+  std::string_view value_name;
+  std::string_view help;
+};
+constexpr Builtin kBuiltins[] = {
+    {"--tap", "NAME", "attach to TAP NAME (created if missing); repeat for more interfaces"},
+    {"--packet", "IFNAME", "use existing interface IFNAME through AF_PACKET (no Linux IPv4 on it)"},
+    {"--ip", "ADDR/PREFIX", "address of the interface named just before"},
+    {"--mac", "MAC", "MAC of the interface before (before any interface: of all of them)"},
+    {"--mtu", "N", "MTU 68..65535 of the interface before (before any interface: all)"},
+    {"--gw", "ADDR", "default gateway"},
+    {"--route", "NET/PREFIX,GW", "static route; repeatable"},
+    {"--forward", "", "forward datagrams between interfaces (be a router)"},
+    {"--pcap", "FILE", "write every frame in and out to FILE (pcap, for Wireshark)"},
+    {"--trace", "LAYERS", "print one line per decision of LAYERS (eth,arp,ip,icmp,... or all)"},
+    {"--stats", "", "print counters on exit (SIGUSR1 prints them any time)"},
+    {"--help", "", "show this help"},
+};
+
+const Builtin* find_builtin(std::string_view name) {
+  for (const Builtin& b : kBuiltins) {
+    if (b.name == name) return &b;
+  }
+  return nullptr;
+}
+
+std::string quoted(std::string_view text) {
+  return "\"" + std::string(text) + "\"";
+}
+
+[[noreturn]] void fail(std::string_view flag, std::string_view message) {
+  throw OptionError(std::string(flag) + ": " + std::string(message));
+}
+
+// netdevice(7): 1..15 bytes (IFNAMSIZ - 1); no '/', ':' or whitespace (dev_valid_name()).
+bool valid_interface_name(std::string_view name) {
+  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+  for (char c : name) {
+    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+std::optional<std::uint32_t> parse_number(std::string_view text) {
+  std::uint32_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+Ipv4Cidr parse_interface_address(std::string_view flag, std::string_view text) {
+  auto cidr = Ipv4Cidr::parse(text);
+  if (!cidr) fail(flag, OptionParser::expected(kAddressHint, text));
+  const Ipv4Address a = cidr->address;
+  // RFC 1122 §3.2.1.3: an interface address is a unicast address of a real network.
+  if (a.is_unspecified() || a.is_broadcast() || a.is_multicast() || a.is_loopback() ||
+      a.is_class_e() || (a.value() >> 24) == 0) {
+    fail(flag, OptionParser::expected("a unicast host address like 10.0.0.2/24", text));
+  }
+  if (cidr->prefix_len == 0) fail(flag, OptionParser::expected("a prefix length 1..32", text));
+  // RFC 1122 §3.2.1.3: host number all zeros or all ones is never a host (RFC 3021: except on
+  // /31 point-to-point links, and /32 has no host part).
+  if (cidr->prefix_len < 31 && (a == cidr->network() || a == cidr->directed_broadcast())) {
+    fail(flag, a.to_string() + " is the " + (a == cidr->network() ? "network" : "broadcast") +
+                   " address of " + cidr->network().to_string() + "/" +
+                   std::to_string(cidr->prefix_len) + "; expected a host address");
+  }
+  return *cidr;
+}
+
+Ipv4Address parse_gateway(std::string_view flag, std::string_view text, std::string_view hint) {
+  auto a = Ipv4Address::parse(text);
+  if (!a) fail(flag, OptionParser::expected(hint, text));
+  return *a;
+}
+
+RouteOptions parse_route(std::string_view flag, std::string_view text) {
+  const auto comma = text.find(',');
+  if (comma == std::string_view::npos) fail(flag, OptionParser::expected(kRouteHint, text));
+  auto net = Ipv4Cidr::parse(text.substr(0, comma));
+  auto gw = Ipv4Address::parse(text.substr(comma + 1));
+  if (!net || !gw) fail(flag, OptionParser::expected(kRouteHint, text));
+  if (net->address != net->network()) {
+    fail(flag, net->to_string() + " has host bits set; expected a network like " +
+                   net->network().to_string() + "/" + std::to_string(net->prefix_len));
+  }
+  return RouteOptions{*net, *gw};
+}
+
+std::uint32_t parse_mtu(std::string_view flag, std::string_view text) {
+  auto n = parse_number(text);
+  // RFC 791: every internet module must forward a 68-octet datagram unfragmented; 65535 is
+  // the largest IPv4 datagram and the largest TAP frame payload.
+  if (!n || *n < 68 || *n > 65535)
+    fail(flag, OptionParser::expected("an MTU from 68 to 65535", text));
+  return *n;
+}
+
+MacAddress parse_mac(std::string_view flag, std::string_view text) {
+  auto mac = MacAddress::parse(text);
+  // A group or all-zero MAC as a station address would make every neighbour misdeliver.
+  if (!mac || mac->is_multicast() || mac->is_zero()) {
+    fail(flag, OptionParser::expected("a unicast MAC like 02:00:00:00:00:01", text));
+  }
+  return *mac;
+}
+
+// Checks that need the whole command line.
+void check_complete(Options& o, bool require_interface) {
+  if (require_interface && o.interfaces.empty()) {
+    throw OptionError("expected at least one --tap NAME or --packet IFNAME (try --help)");
+  }
+  for (std::size_t i = 0; i < o.interfaces.size(); ++i) {
+    for (std::size_t j = i + 1; j < o.interfaces.size(); ++j) {
+      const auto& a = o.interfaces[i];
+      const auto& b = o.interfaces[j];
+      if (a.address && b.address && a.address->address == b.address->address) {
+        fail("--ip", a.address->address.to_string() + " is on both " + a.device + " and " +
+                         b.device + "; expected one address per host");
+      }
+    }
+  }
+  // RFC 1122 §3.3.1.1: a gateway must be on a directly connected network.
+  auto check_reachable = [&o](std::string_view flag, Ipv4Address gateway) {
+    for (const auto& itf : o.interfaces) {
+      if (!itf.address) continue;
+      if (itf.address->address == gateway) {
+        fail(flag, gateway.to_string() + " is this host's own address; expected a neighbour");
+      }
+      if (itf.address->contains(gateway)) return;
+    }
+    fail(flag, gateway.to_string() +
+                   " is not on any interface's network; expected a neighbour inside an --ip "
+                   "prefix");
+  };
+  if (o.gateway) check_reachable("--gw", *o.gateway);
+  for (const auto& r : o.routes) check_reachable("--route", r.gateway);
+}
+
+}  // namespace
+
+std::string OptionParser::expected(std::string_view what, std::string_view value) {
+  return "expected " + std::string(what) + ", got " + quoted(value);
+}
+
+OptionParser::OptionParser(std::string program, std::string summary)
+    : program_(std::move(program)), summary_(std::move(summary)) {}
+
+void OptionParser::add_flag(std::string name, std::string help, std::function<void()> on_seen) {
+  if (find_builtin(name) || find_extra(name)) throw std::logic_error("flag defined twice: " + name);
+  extras_.push_back(Extra{std::move(name), "", std::move(help), std::move(on_seen), nullptr});
+}
+
+void OptionParser::add_option(std::string name, std::string value_name, std::string help,
+                              ValueCheck on_value) {
+  if (find_builtin(name) || find_extra(name)) throw std::logic_error("flag defined twice: " + name);
+  if (value_name.empty()) value_name = "VALUE";
+  extras_.push_back(
+      Extra{std::move(name), std::move(value_name), std::move(help), nullptr, std::move(on_value)});
+}
+
+const OptionParser::Extra* OptionParser::find_extra(std::string_view name) const {
+  for (const Extra& e : extras_) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+Options OptionParser::parse(const std::vector<std::string_view>& args) const {
+  Options o;
+  std::optional<std::uint32_t> all_mtu;  // --mtu / --mac before any interface
+  std::optional<MacAddress> all_mac;
+
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "-h") arg = "--help";
+    if (!arg.starts_with("--") || arg == "--") {
+      throw OptionError("unexpected argument " + quoted(arg) + " (try --help)");
+    }
+    std::string_view flag = arg;
+    std::optional<std::string_view> inline_value;
+    if (auto eq = arg.find('='); eq != std::string_view::npos) {
+      flag = arg.substr(0, eq);
+      inline_value = arg.substr(eq + 1);
+    }
+    const Builtin* builtin = find_builtin(flag);
+    const Extra* extra = builtin ? nullptr : find_extra(flag);
+    if (!builtin && !extra) throw OptionError("unknown flag " + quoted(flag) + " (try --help)");
+    const std::string_view value_name = builtin ? builtin->value_name : extra->value_name;
+
+    std::string_view value;
+    if (value_name.empty()) {
+      if (inline_value) fail(flag, "takes no value, got " + quoted(*inline_value));
+    } else if (inline_value) {
+      value = *inline_value;
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      fail(flag, "expected " + std::string(value_name) + " after it, got nothing");
+    }
+
+    if (extra) {
+      if (extra->on_seen) extra->on_seen();
+      if (extra->on_value) {
+        if (auto error = extra->on_value(value)) fail(flag, *error);
+      }
+      continue;
+    }
+
+    InterfaceOptions* last = o.interfaces.empty() ? nullptr : &o.interfaces.back();
+    if (flag == "--help") {
+      o.help = true;
+      return o;
+    } else if (flag == "--tap" || flag == "--packet") {
+      if (!valid_interface_name(value)) {
+        fail(flag, expected("an interface name of 1 to 15 characters without '/' or ':'", value));
+      }
+      for (const auto& itf : o.interfaces) {
+        if (itf.device == value) fail(flag, std::string(value) + " is given twice");
+      }
+      InterfaceOptions itf;
+      itf.kind = flag == "--tap" ? InterfaceOptions::Kind::tap : InterfaceOptions::Kind::packet;
+      itf.device = std::string(value);
+      o.interfaces.push_back(std::move(itf));
+    } else if (flag == "--ip") {
+      if (!last) fail(flag, "comes after the --tap NAME or --packet IFNAME it belongs to");
+      if (last->address) {
+        fail(flag, last->device + " already has " + last->address->to_string() +
+                       "; expected one --ip per interface");
+      }
+      last->address = parse_interface_address(flag, value);
+    } else if (flag == "--mtu" || flag == "--mac") {
+      const bool is_mtu = flag == "--mtu";
+      const bool given = last ? (is_mtu ? last->mtu.has_value() : last->mac.has_value())
+                              : (is_mtu ? all_mtu.has_value() : all_mac.has_value());
+      if (given) {
+        fail(flag, "given twice for " + (last ? last->device : std::string("all interfaces")));
+      }
+      if (is_mtu) {
+        (last ? last->mtu : all_mtu) = parse_mtu(flag, value);
+      } else {
+        (last ? last->mac : all_mac) = parse_mac(flag, value);
+      }
+    } else if (flag == "--gw") {
+      if (o.gateway) fail(flag, "given twice; expected one default gateway");
+      o.gateway = parse_gateway(flag, value, "an IPv4 address like 10.0.0.1");
+    } else if (flag == "--route") {
+      o.routes.push_back(parse_route(flag, value));
+    } else if (flag == "--forward") {
+      o.forward = true;
+    } else if (flag == "--pcap") {
+      if (value.empty()) fail(flag, expected("a file name", value));
+      o.pcap = std::string(value);
+    } else if (flag == "--trace") {
+      std::string bad;
+      auto mask = Trace::parse_layers(value, &bad);
+      if (!mask || value.empty()) {
+        fail(flag, "unknown layer " + quoted(bad) + "; expected a comma list of " +
+                       std::string(kTraceLayers) + ", or all");
+      }
+      o.trace_layers |= *mask;
+    } else if (flag == "--stats") {
+      o.stats = true;
+    }
+  }
+
+  for (auto& itf : o.interfaces) {
+    if (!itf.mtu) itf.mtu = all_mtu;
+    if (!itf.mac) itf.mac = all_mac;
+  }
+  check_complete(o, require_interface_);
+  return o;
+}
+
+Options OptionParser::parse_or_exit(int argc, char** argv) const {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  try {
+    Options o = parse(args);
+    if (o.help) {
+      std::fputs(usage().c_str(), stdout);
+      std::exit(0);
+    }
+    return o;
+  } catch (const OptionError& e) {
+    std::fprintf(stderr, "%s: %s\n", program_.c_str(), e.what());
+    std::exit(2);
+  }
+}
+
+std::string OptionParser::usage() const {
+  std::ostringstream out;
+  out << "usage: " << program_ << " --tap NAME --ip ADDR/PREFIX [--tap NAME --ip ...] [flags]\n"
+      << "       " << program_ << " --packet IFNAME --ip ADDR/PREFIX [flags]\n"
+      << summary_ << "\n\nflags:\n";
+  auto line = [&out](std::string_view name, std::string_view value, std::string_view help) {
+    std::string left = "  " + std::string(name);
+    if (!value.empty()) left += " " + std::string(value);
+    out << left;
+    out << std::string(left.size() < 26 ? 26 - left.size() : 1, ' ') << help << "\n";
+  };
+  for (const Builtin& b : kBuiltins) line(b.name, b.value_name, b.help);
+  for (const Extra& e : extras_) line(e.name, e.value_name, e.help);
+  return out.str();
+}
+
+}  // namespace tapir

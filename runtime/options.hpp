@@ -1,0 +1,95 @@
+// Options: the command line every tapir app shares (--tap/--packet/--ip/...), plus app flags.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "stack/core/address.hpp"
+
+namespace tapir {
+
+// One --tap or --packet with the flags that followed it.
+struct InterfaceOptions {
+  enum class Kind : std::uint8_t { tap, packet };
+  Kind kind = Kind::tap;
+  std::string device;
+  std::optional<Ipv4Cidr> address;   // --ip; none: the interface only forwards
+  std::optional<std::uint32_t> mtu;  // --mtu; none: 1500 for a TAP, the device's for --packet
+  std::optional<MacAddress> mac;     // --mac; none: see Host (derived, or the device's own)
+};
+
+struct RouteOptions {
+  Ipv4Cidr destination;  // network (host bits zero)
+  Ipv4Address gateway;
+};
+
+struct Options {
+  std::vector<InterfaceOptions> interfaces;
+  std::optional<Ipv4Address> gateway;  // --gw
+  std::vector<RouteOptions> routes;    // --route, in command-line order
+  bool forward = false;                // --forward
+  std::optional<std::string> pcap;     // --pcap FILE
+  std::uint32_t trace_layers = 0;      // --trace, a Trace::bit mask
+  bool stats = false;                  // --stats
+  bool help = false;                   // --help was given (parse_or_exit handles it)
+};
+
+// A bad command line: what() is one line naming the flag and what was expected,
+// e.g. `--ip: expected ADDR/PREFIX like 10.0.0.2/24, got "foo"`.
+class OptionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class OptionParser {
+ public:
+  // Checks an app flag's value: nullopt if it is fine, else the text after "--flag: ", by
+  // convention built with expected() (`expected a port 1..65535, got "x"`).
+  using ValueCheck = std::function<std::optional<std::string>(std::string_view value)>;
+
+  // `program` prefixes error lines ("tapird: ..."); `summary` opens --help.
+  OptionParser(std::string program, std::string summary);
+
+  // App flags. `name` includes the dashes ("--echo-port"). A flag may be given more than once;
+  // the callback runs each time, in command-line order.
+  void add_flag(std::string name, std::string help, std::function<void()> on_seen);
+  void add_option(std::string name, std::string value_name, std::string help, ValueCheck on_value);
+  // Apps that open no link (none yet) may allow a command line without --tap/--packet.
+  void allow_no_interface() { require_interface_ = false; }
+
+  // Parses arguments (without the program name). Throws OptionError on the first problem.
+  // `--flag=value` is accepted as well as `--flag value`.
+  Options parse(const std::vector<std::string_view>& args) const;
+  // For main(): --help prints usage() to stdout and exits 0; an error prints
+  // "program: <error>" to stderr and exits 2.
+  Options parse_or_exit(int argc, char** argv) const;
+
+  std::string usage() const;
+  const std::string& program() const { return program_; }
+
+  // `expected WHAT, got "VALUE"`: the house style of a value error.
+  static std::string expected(std::string_view what, std::string_view value);
+
+ private:
+  struct Extra {
+    std::string name;
+    std::string value_name;  // empty: a flag without a value
+    std::string help;
+    std::function<void()> on_seen;
+    ValueCheck on_value;
+  };
+
+  const Extra* find_extra(std::string_view name) const;
+
+  std::string program_;
+  std::string summary_;
+  std::vector<Extra> extras_;
+  bool require_interface_ = true;
+};
+
+}  // namespace tapir
