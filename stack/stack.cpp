@@ -3,15 +3,32 @@
 
 namespace tapir {
 
+namespace {
+ip::ReassemblyConfig with_hash_seed(ip::ReassemblyConfig config, std::uint64_t seed) {
+  config.hash_seed = seed;
+  return config;
+}
+}  // namespace
+
 Stack::Stack(StackConfig config)
     : config_(config),
       random_(config.seed),
       eth_(*this),
       arp_(*this, config.arp),
-      ip_(*this, config.reassembly),
-      icmp_(*this, config.icmp) {
+      ip_(*this, with_hash_seed(config.reassembly, random_())),
+      icmp_(*this, config.icmp),
+      udp_(*this, config.ephemeral_ports),
+      sockets_(*this) {
   ip_.register_protocol(ip::protocol::icmp,
                         [this](const ip::Delivery& d, Packet& payload) { icmp_.input(d, payload); });
+  ip_.register_protocol(ip::protocol::udp,
+                        [this](const ip::Delivery& d, Packet& payload) { udp_.input(d, payload); });
+  icmp_.on_error(ip::protocol::udp, [this](const icmp::ErrorReport& r) { udp_.error(r); });
+  ip_.set_raw_hook([this](const ip::Delivery& d) { return sockets_.deliver_raw(d); });
+  eth_.set_capture_hook([this](const Netif& netif, std::span<const std::uint8_t> frame,
+                               bool outgoing) {
+    if (sockets_.has_capture()) sockets_.deliver_frame(netif, frame, outgoing);
+  });
 }
 
 NetifId Stack::add_netif(const NetifConfig& config, TransmitFn transmit, Instant now) {

@@ -18,6 +18,8 @@
 #include "stack/link/arp.hpp"
 #include "stack/link/ethernet.hpp"
 #include "stack/link/netif.hpp"
+#include "stack/socket/api.hpp"
+#include "stack/udp/udp.hpp"
 
 namespace tapir {
 
@@ -29,6 +31,7 @@ struct StackConfig {
   arp::Config arp;
   ip::ReassemblyConfig reassembly;
   icmp::Config icmp;
+  udp::PortRange ephemeral_ports;  // RFC 6056 range for UDP (and later TCP) local ports
 };
 
 // The sans-I/O stack (DESIGN.md principle 1). Nothing here reads a device or a clock: input
@@ -68,6 +71,9 @@ class Stack {
   arp::Cache& arp() { return arp_; }
   ip::Layer& ip() { return ip_; }
   icmp::Layer& icmp() { return icmp_; }
+  udp::Layer& udp() { return udp_; }
+  // The BSD socket calls (non-blocking; errors as negative errno).
+  sock::Api& sockets() { return sockets_; }
 
   // Emits a trace line for `layer` if it is switched on; `make` builds the text only then.
   template <typename Make>
@@ -91,6 +97,8 @@ class Stack {
   arp::Cache arp_;
   ip::Layer ip_;
   icmp::Layer icmp_;
+  udp::Layer udp_;
+  sock::Api sockets_;
 };
 
 }  // namespace tapir

@@ -9,8 +9,10 @@ namespace tapir {
 namespace {
 
 // Parses a decimal number in [0, max] that fills `text` exactly.
+// Leading zeros are refused: inet_aton(3) would read "010" as octal 8, inet_pton(3) refuses
+// it, and an address that means two things to two tools is a trap.
 std::optional<unsigned> parse_decimal(std::string_view text, unsigned max) {
-  if (text.empty() || text.size() > 3) return std::nullopt;
+  if (text.empty() || text.size() > 3 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
   unsigned v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc{} || ptr != text.data() + text.size() || v > max) return std::nullopt;

@@ -92,8 +92,24 @@ namespace tapir {
   X(icmpOutAddrMaskReps, "address mask replies sent")                                        \
   X(icmpOutRateLimited, "error messages suppressed by the rate limiter")
 
-#define TAPIR_ALL_COUNTERS(X) \
-  TAPIR_LINK_COUNTERS(X) TAPIR_ARP_COUNTERS(X) TAPIR_IP_COUNTERS(X) TAPIR_ICMP_COUNTERS(X)
+#define TAPIR_UDP_COUNTERS(X)                                                                \
+  X(udpInDatagrams, "datagrams delivered to a socket (RFC 4113)")                            \
+  X(udpNoPorts, "datagrams for a port nobody listens on")                                    \
+  X(udpInErrors, "datagrams not delivered for a reason other than no port")                  \
+  X(udpInCsumErrors, "datagrams with a wrong checksum")                                      \
+  X(udpInBadLength, "UDP length field disagrees with the IP payload")                        \
+  X(udpRcvbufErrors, "datagrams dropped because the socket's SO_RCVBUF was full")            \
+  X(udpOutDatagrams, "datagrams sent")
+
+#define TAPIR_SOCKET_COUNTERS(X)                                                             \
+  X(rawInDelivers, "datagrams copied to raw sockets")                                        \
+  X(rawRcvbufErrors, "copies dropped because a raw socket's SO_RCVBUF was full")             \
+  X(packetInDelivers, "frames copied to packet capture sockets")                             \
+  X(packetRcvbufErrors, "frames dropped because a capture socket's SO_RCVBUF was full")
+
+#define TAPIR_ALL_COUNTERS(X)                                                                \
+  TAPIR_LINK_COUNTERS(X) TAPIR_ARP_COUNTERS(X) TAPIR_IP_COUNTERS(X) TAPIR_ICMP_COUNTERS(X)    \
+  TAPIR_UDP_COUNTERS(X) TAPIR_SOCKET_COUNTERS(X)
 
 struct Stats {
 #define TAPIR_COUNTER_MEMBER(name, description) std::uint64_t name = 0;

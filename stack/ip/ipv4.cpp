@@ -133,8 +133,14 @@ void Layer::deliver(const Delivery& delivery, Packet&& datagram) {
   Stats& stats = stack_.stats();
   Delivery d = delivery;
   d.datagram = datagram.bytes();
+  const bool raw_taken = raw_hook_ && raw_hook_(d);
   const ProtocolHandler& handler = handlers_[d.header.protocol];
   if (!handler) {
+    // A raw socket for the protocol counts as someone who speaks it (as Linux).
+    if (raw_taken) {
+      stats.ipInDelivers++;
+      return;
+    }
     stats.ipInUnknownProtos++;
     // RFC 1122 §3.2.2.1: protocol unreachable (the ICMP layer drops it for group traffic).
     stack_.icmp().send_error(icmp::Type::dest_unreachable, icmp::unreachable::protocol, 0,

@@ -63,6 +63,10 @@ class Layer {
   SendError send_datagram(Packet&& datagram, const SendOptions& options = {});
 
   void register_protocol(std::uint8_t protocol, ProtocolHandler handler);
+  // Raw IP sockets see a copy of every datagram delivered locally, before its protocol does
+  // (raw(7)); the hook returns whether any socket took one.
+  using RawHook = std::function<bool(const Delivery& delivery)>;
+  void set_raw_hook(RawHook hook) { raw_hook_ = std::move(hook); }
 
   // Is `a` one of this host's unicast addresses (on any interface, or 127/8)?
   bool is_local(Ipv4Address a) const;
@@ -88,6 +92,7 @@ class Layer {
   RouteTable routes_;
   Reassembler reassembler_;
   std::array<ProtocolHandler, 256> handlers_{};
+  RawHook raw_hook_;
   std::deque<Packet> loopback_;
   bool draining_loopback_ = false;
   std::uint16_t next_id_ = 0;

@@ -15,10 +15,9 @@ constexpr std::uint16_t kFlagsKept = 0xc000;
 }  // namespace
 
 std::size_t Reassembler::KeyHash::operator()(const Key& k) const {
-  // splitmix64's finalizer over every key bit: the fields an attacker varies (id, source)
-  // change every output bit. It is unseeded; the memory cap bounds how many queues (and so how
-  // long a bucket chain) a flood can build.
-  std::uint64_t x = (std::uint64_t{k.src} << 32) | k.dst;
+  // splitmix64's finalizer over every key bit and the per-stack seed: the fields an attacker
+  // varies (id, source) change every output bit, and without the seed it cannot predict which.
+  std::uint64_t x = ((std::uint64_t{k.src} << 32) | k.dst) ^ seed;
   x ^= ((std::uint64_t{k.id} << 8) | k.protocol) * 0x9e3779b97f4a7c15ULL;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -32,7 +31,10 @@ std::size_t Reassembler::Queue::end() const {
 }
 
 Reassembler::Reassembler(TimerQueue& timers, ReassemblyConfig config, TimeoutFn on_timeout)
-    : timers_(timers), config_(config), on_timeout_(std::move(on_timeout)) {}
+    : timers_(timers),
+      config_(config),
+      on_timeout_(std::move(on_timeout)),
+      queues_(16, KeyHash{config.hash_seed}) {}
 
 Reassembler::~Reassembler() {
   // The timers capture `this`; none may fire after it is gone.

@@ -22,6 +22,9 @@ struct ReassemblyConfig {
   Duration timeout = 30s;
   // Bytes held in all incomplete datagrams (Linux's ipfrag_high_thresh); see memory_used().
   std::size_t memory_limit = 4 << 20;
+  // Keys the hash of (src, dst, protocol, id), so a sender cannot aim its fragments at one
+  // bucket; the Stack draws it from its seed.
+  std::uint64_t hash_seed = 0;
 };
 
 enum class ReassemblyResult : std::uint8_t {
@@ -70,6 +73,7 @@ class Reassembler {
     bool operator==(const Key&) const = default;
   };
   struct KeyHash {
+    std::uint64_t seed = 0;
     std::size_t operator()(const Key& k) const;
   };
   struct Queue {

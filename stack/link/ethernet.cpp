@@ -30,6 +30,7 @@ bool Layer::accepts(const Netif& netif, MacAddress dst) const {
 void Layer::input(Netif& netif, std::span<const std::uint8_t> frame) {
   Stats& stats = stack_.stats();
   stats.ifInOctets += frame.size();
+  if (capture_) capture_(netif, frame, false);
   auto repr = Repr::parse(frame);
   if (!repr) {
     stats.ifInErrors++;
@@ -72,6 +73,7 @@ void Layer::output(Netif& netif, MacAddress dst, EtherType type, Packet&& packet
     stats.ifOutDiscards++;
     return;
   }
+  if (capture_) capture_(netif, packet.bytes(), true);
   stats.ifOutOctets += packet.size();
   (dst.is_multicast() ? stats.ifOutNUcastPkts : stats.ifOutUcastPkts)++;
   netif.transmit(packet.bytes());

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 
@@ -40,10 +41,15 @@ class Layer {
   void input(Netif& netif, std::span<const std::uint8_t> frame);
   // Prepends the Ethernet header, pads to the 60-byte minimum and transmits.
   void output(Netif& netif, MacAddress dst, EtherType type, Packet&& packet);
+  // Packet capture sockets see every frame in (before filtering) and out.
+  using CaptureHook =
+      std::function<void(const Netif& netif, std::span<const std::uint8_t> frame, bool outgoing)>;
+  void set_capture_hook(CaptureHook hook) { capture_ = std::move(hook); }
 
  private:
   bool accepts(const Netif& netif, MacAddress dst) const;
   Stack& stack_;
+  CaptureHook capture_;
 };
 
 }  // namespace eth

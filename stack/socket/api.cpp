@@ -1,0 +1,706 @@
+// The BSD socket calls over one stack, non-blocking, with Linux's errno for every misuse.
+#include "stack/socket/api.hpp"
+
+#include <fcntl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "stack/core/bytes.hpp"
+#include "stack/stack.hpp"
+
+namespace tapir::sock {
+
+namespace {
+
+constexpr int first_fd = 3;  // like a process's: 0-2 are never sockets
+constexpr int max_sockets = 1024;
+constexpr int buffer_max = default_buffer;   // net.core.rmem_max / wmem_max
+constexpr int rcvbuf_min = 2304;             // SOCK_MIN_RCVBUF
+constexpr int sndbuf_min = 4608;             // SOCK_MIN_SNDBUF
+
+sockaddr_in to_sockaddr(Ipv4Address addr, std::uint16_t port) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  sin.sin_addr.s_addr = htonl(addr.value());
+  return sin;
+}
+
+// Copies `value` into the caller's buffer the way the kernel does: truncated to *len, and
+// *len set to the full size.
+template <typename T>
+void copy_out(const T& value, void* out, socklen_t* len) {
+  if (!out || !len) return;
+  const auto n = std::min<socklen_t>(*len, sizeof(T));
+  std::memcpy(out, &value, n);
+  *len = sizeof(T);
+}
+
+// Reads an int option as Linux does: at least sizeof(int) bytes, else EINVAL.
+int read_int(const void* value, socklen_t len, int& out) {
+  if (!value || len < static_cast<socklen_t>(sizeof(int))) return -EINVAL;
+  std::memcpy(&out, value, sizeof(int));
+  return 0;
+}
+
+int read_timeval(const void* value, socklen_t len, Duration& out) {
+  if (!value || len < static_cast<socklen_t>(sizeof(timeval))) return -EINVAL;
+  timeval tv{};
+  std::memcpy(&tv, value, sizeof tv);
+  if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return -EDOM;
+  // Linux: a negative timeout means "wait forever", like zero.
+  out = tv.tv_sec < 0 ? Duration{0} : Duration{tv.tv_sec * 1000000LL + tv.tv_usec};
+  return 0;
+}
+
+timeval to_timeval(Duration d) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(d.count() / 1000000);
+  tv.tv_usec = static_cast<suseconds_t>(d.count() % 1000000);
+  return tv;
+}
+
+// Gathers an iovec array into one buffer (a datagram is sent whole).
+std::vector<std::uint8_t> gather(const msghdr* msg) {
+  std::vector<std::uint8_t> out;
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < msg->msg_iovlen; ++i) total += msg->msg_iov[i].iov_len;
+  out.reserve(total);
+  for (std::size_t i = 0; i < msg->msg_iovlen; ++i) {
+    const auto* base = static_cast<const std::uint8_t*>(msg->msg_iov[i].iov_base);
+    out.insert(out.end(), base, base + msg->msg_iov[i].iov_len);
+  }
+  return out;
+}
+
+// Scatters `data` into the iovec array; returns the bytes copied.
+std::size_t scatter(msghdr* msg, std::span<const std::uint8_t> data) {
+  std::size_t copied = 0;
+  for (std::size_t i = 0; i < msg->msg_iovlen && copied < data.size(); ++i) {
+    const std::size_t n = std::min(msg->msg_iov[i].iov_len, data.size() - copied);
+    std::memcpy(msg->msg_iov[i].iov_base, data.data() + copied, n);
+    copied += n;
+  }
+  return copied;
+}
+
+// Appends one control message; sets MSG_CTRUNC when it does not fit (as the kernel's
+// put_cmsg).
+void put_cmsg(msghdr* msg, std::size_t& used, int level, int type, const void* data,
+              std::size_t len) {
+  const std::size_t space = CMSG_SPACE(len);
+  if (!msg->msg_control || used + space > msg->msg_controllen) {
+    msg->msg_flags |= MSG_CTRUNC;
+    return;
+  }
+  auto* cmsg = reinterpret_cast<cmsghdr*>(static_cast<std::uint8_t*>(msg->msg_control) + used);
+  cmsg->cmsg_level = level;
+  cmsg->cmsg_type = type;
+  cmsg->cmsg_len = CMSG_LEN(len);
+  std::memcpy(CMSG_DATA(cmsg), data, len);
+  used += space;
+}
+
+int from_send_error(ip::SendError e) {
+  switch (e) {
+    case ip::SendError::none:
+      return 0;
+    case ip::SendError::no_route:
+      return ENETUNREACH;
+    case ip::SendError::too_big:
+      return EMSGSIZE;
+    case ip::SendError::bad_source:
+      return EINVAL;
+  }
+  return EINVAL;
+}
+
+}  // namespace
+
+Api::Api(Stack& stack) : stack_(stack) {}
+Api::~Api() = default;
+
+Socket* Api::find(int fd) {
+  auto it = sockets_.find(fd);
+  return it == sockets_.end() ? nullptr : it->second.get();
+}
+
+const Socket* Api::find(int fd) const {
+  auto it = sockets_.find(fd);
+  return it == sockets_.end() ? nullptr : it->second.get();
+}
+
+int Api::socket(int domain, int type, int protocol) {
+  const bool nonblocking = (type & SOCK_NONBLOCK) != 0;
+  type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (type <= 0 || type > SOCK_PACKET) return -EINVAL;
+  auto s = std::make_unique<Socket>();
+  s->type = type;
+  s->nonblocking = nonblocking;
+  if (domain == AF_INET) {
+    switch (type) {
+      case SOCK_DGRAM:
+        if (protocol != 0 && protocol != IPPROTO_UDP) return -EPROTONOSUPPORT;
+        s->kind = Kind::udp;
+        s->protocol = IPPROTO_UDP;
+        break;
+      case SOCK_RAW:
+        // raw(7): protocol 0 is refused; IPPROTO_RAW implies IP_HDRINCL and receives nothing.
+        if (protocol <= 0 || protocol > 255) return -EPROTONOSUPPORT;
+        s->kind = Kind::raw;
+        s->protocol = protocol;
+        s->hdrincl = protocol == IPPROTO_RAW;
+        break;
+      case SOCK_STREAM:
+        return -EPROTONOSUPPORT;  // TCP is not there yet (docs/API.md)
+      default:
+        return -ESOCKTNOSUPPORT;
+    }
+  } else if (domain == AF_PACKET) {
+    // packet(7), SOCK_RAW only: whole frames, the protocol an EtherType in network order.
+    if (type != SOCK_RAW) return -ESOCKTNOSUPPORT;
+    s->kind = Kind::packet;
+    s->protocol = ntohs(static_cast<std::uint16_t>(protocol));
+  } else {
+    return -EAFNOSUPPORT;
+  }
+  if (sockets_.size() >= max_sockets) return -EMFILE;
+  int fd = first_fd;
+  for (const auto& [used, _] : sockets_) {
+    if (used != fd) break;
+    ++fd;
+  }
+  s->fd = fd;
+  if (s->kind == Kind::packet) ++capture_count_;
+  sockets_.emplace(fd, std::move(s));
+  return fd;
+}
+
+int Api::bind(int fd, const sockaddr* addr, socklen_t len) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (s->kind == Kind::packet) {
+    if (!addr || len < static_cast<socklen_t>(sizeof(sockaddr_ll))) return -EINVAL;
+    sockaddr_ll sll{};
+    std::memcpy(&sll, addr, sizeof sll);
+    if (sll.sll_family != AF_PACKET) return -EINVAL;
+    if (sll.sll_ifindex < 0 || static_cast<std::size_t>(sll.sll_ifindex) > stack_.netif_count()) {
+      return -ENODEV;
+    }
+    s->bound_netif = sll.sll_ifindex == 0
+                         ? std::nullopt
+                         : std::optional<NetifId>(static_cast<NetifId>(sll.sll_ifindex - 1));
+    if (sll.sll_protocol != 0) s->protocol = ntohs(sll.sll_protocol);
+    s->bound = true;
+    return 0;
+  }
+  if (!addr || len < static_cast<socklen_t>(sizeof(sockaddr_in))) return -EINVAL;
+  sockaddr_in sin{};
+  std::memcpy(&sin, addr, sizeof sin);
+  if (sin.sin_family != AF_INET) return -EAFNOSUPPORT;
+  const Ipv4Address local{ntohl(sin.sin_addr.s_addr)};
+  if (s->kind == Kind::raw) {
+    if (!local.is_unspecified() && !stack_.ip().is_local(local)) return -EADDRNOTAVAIL;
+    s->local_addr = local;
+    s->bound = true;
+    return 0;
+  }
+  return -stack_.udp().bind(*s, local, ntohs(sin.sin_port));
+}
+
+int Api::connect(int fd, const sockaddr* addr, socklen_t len) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (s->kind == Kind::packet) return -EOPNOTSUPP;
+  if (!addr || len < static_cast<socklen_t>(sizeof(sa_family_t))) return -EINVAL;
+  if (addr->sa_family == AF_UNSPEC) {
+    // connect(2): AF_UNSPEC dissolves the association.
+    s->connected = false;
+    s->peer_addr = Ipv4Address::any();
+    s->peer_port = 0;
+    return 0;
+  }
+  if (len < static_cast<socklen_t>(sizeof(sockaddr_in))) return -EINVAL;
+  sockaddr_in sin{};
+  std::memcpy(&sin, addr, sizeof sin);
+  if (sin.sin_family != AF_INET) return -EAFNOSUPPORT;
+  const Ipv4Address peer{ntohl(sin.sin_addr.s_addr)};
+  bool broadcast = peer.is_broadcast();
+  for (std::size_t i = 0; i < stack_.netif_count() && !broadcast; ++i) {
+    broadcast = stack_.netif(static_cast<NetifId>(i)).is_directed_broadcast(peer);
+  }
+  if (broadcast && !s->broadcast) return -EACCES;
+  auto source = stack_.ip().source_for(peer);
+  if (!source && !broadcast) return -ENETUNREACH;
+  if (s->kind == Kind::udp && s->local_port == 0) {
+    if (int err = stack_.udp().bind(*s, Ipv4Address::any(), 0); err != 0) return -EAGAIN;
+  }
+  // As Linux: an unbound local address becomes the route's source (getsockname shows it).
+  if (s->local_addr.is_unspecified() && source) s->local_addr = *source;
+  s->peer_addr = peer;
+  s->peer_port = ntohs(sin.sin_port);
+  s->connected = true;
+  return 0;
+}
+
+int Api::listen(int fd, int) { return find(fd) ? -EOPNOTSUPP : -EBADF; }
+
+int Api::accept(int fd, sockaddr*, socklen_t*) { return find(fd) ? -EOPNOTSUPP : -EBADF; }
+
+ssize_t Api::sendto(int fd, const void* buf, std::size_t len, int flags, const sockaddr* addr,
+                    socklen_t addr_len) {
+  iovec iov{const_cast<void*>(buf), len};
+  msghdr msg{};
+  msg.msg_name = const_cast<sockaddr*>(addr);
+  msg.msg_namelen = addr ? addr_len : 0;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  return sendmsg(fd, &msg, flags);
+}
+
+ssize_t Api::recvfrom(int fd, void* buf, std::size_t len, int flags, sockaddr* addr,
+                      socklen_t* addr_len) {
+  iovec iov{buf, len};
+  msghdr msg{};
+  msg.msg_name = addr;
+  msg.msg_namelen = addr && addr_len ? *addr_len : 0;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  const ssize_t n = recvmsg(fd, &msg, flags);
+  if (n >= 0 && addr && addr_len) *addr_len = msg.msg_namelen;
+  return n;
+}
+
+ssize_t Api::sendmsg(int fd, const msghdr* msg, int flags) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
+  if (flags & MSG_OOB) return -EOPNOTSUPP;
+  // A pending asynchronous error is reported (and cleared) by the next call, as Linux does.
+  if (s->error != 0) return -std::exchange(s->error, 0);
+  if (s->shut_wr) return -EPIPE;
+  const std::vector<std::uint8_t> data = gather(msg);
+  if (s->kind == Kind::packet) {
+    return send_packet(*s, data, static_cast<const sockaddr*>(msg->msg_name), msg->msg_namelen);
+  }
+  const sockaddr_in* to = nullptr;
+  sockaddr_in sin{};
+  if (msg->msg_name && msg->msg_namelen > 0) {
+    if (msg->msg_namelen < static_cast<socklen_t>(sizeof(sockaddr_in))) return -EINVAL;
+    std::memcpy(&sin, msg->msg_name, sizeof sin);
+    if (sin.sin_family != AF_INET) return -EAFNOSUPPORT;
+    to = &sin;
+  }
+  const bool once_dont_route = (flags & MSG_DONTROUTE) != 0 && !s->dont_route;
+  if (once_dont_route) s->dont_route = true;
+  const ssize_t n = s->kind == Kind::udp ? send_udp(*s, data, to) : send_raw(*s, data, to);
+  if (once_dont_route) s->dont_route = false;
+  return n;
+}
+
+ssize_t Api::send_udp(Socket& s, std::span<const std::uint8_t> data, const sockaddr_in* to) {
+  Ipv4Address dst = s.peer_addr;
+  std::uint16_t port = s.peer_port;
+  if (to) {
+    dst = Ipv4Address{ntohl(to->sin_addr.s_addr)};
+    port = ntohs(to->sin_port);
+  } else if (!s.connected) {
+    return -EDESTADDRREQ;
+  }
+  const int err = stack_.udp().send(s, dst, port, data);
+  return err != 0 ? -err : static_cast<ssize_t>(data.size());
+}
+
+ssize_t Api::send_raw(Socket& s, std::span<const std::uint8_t> data, const sockaddr_in* to) {
+  Ipv4Address dst = s.peer_addr;
+  if (to) {
+    dst = Ipv4Address{ntohl(to->sin_addr.s_addr)};
+  } else if (!s.connected) {
+    return -EDESTADDRREQ;
+  }
+  ip::SendOptions options;
+  options.ttl = s.ttl > 0 ? static_cast<std::uint8_t>(s.ttl) : 0;
+  options.tos = s.tos;
+  options.dont_route = s.dont_route;
+  if (dst.is_broadcast() && !s.broadcast) return -EACCES;
+  ip::SendError result;
+  if (s.hdrincl) {
+    // raw(7) with IP_HDRINCL: the caller's header goes out; the stack fills in the checksum
+    // and total length, and the ID when it is zero.
+    if (data.size() < ip::min_header_len || data.size() > ip::max_datagram_len) return -EINVAL;
+    Packet datagram = Packet::copy_of(data);
+    result = stack_.ip().send_datagram(std::move(datagram), options);
+  } else {
+    if (data.size() + ip::min_header_len > ip::max_datagram_len) return -EMSGSIZE;
+    result = stack_.ip().send(s.local_addr, dst, static_cast<std::uint8_t>(s.protocol),
+                              Packet::copy_of(data), options);
+  }
+  const int err = from_send_error(result);
+  return err != 0 ? -err : static_cast<ssize_t>(data.size());
+}
+
+ssize_t Api::send_packet(Socket& s, std::span<const std::uint8_t> data, const sockaddr* to,
+                         socklen_t to_len) {
+  std::optional<NetifId> netif = s.bound_netif;
+  if (to && to_len >= static_cast<socklen_t>(sizeof(sockaddr_ll))) {
+    sockaddr_ll sll{};
+    std::memcpy(&sll, to, sizeof sll);
+    if (sll.sll_ifindex > 0) netif = static_cast<NetifId>(sll.sll_ifindex - 1);
+  }
+  if (!netif || *netif >= stack_.netif_count()) return -ENXIO;
+  Netif& n = stack_.netif(*netif);
+  if (data.size() < eth::header_len) return -EINVAL;
+  if (data.size() > n.mtu + eth::header_len) return -EMSGSIZE;
+  deliver_frame(n, data, true);
+  if (n.transmit) n.transmit(data);
+  return static_cast<ssize_t>(data.size());
+}
+
+ssize_t Api::recvmsg(int fd, msghdr* msg, int flags) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
+  if (flags & MSG_OOB) return -EOPNOTSUPP;
+  if (s->error != 0) return -std::exchange(s->error, 0);
+  msg->msg_flags = 0;
+  if (s->queue.empty()) {
+    if (s->shut_rd) return 0;  // as after a shutdown(SHUT_RD): end of data, not EAGAIN
+    return -EAGAIN;
+  }
+  Message& m = s->queue.front();
+  const std::size_t copied = scatter(msg, m.data);
+  if (copied < m.data.size()) msg->msg_flags |= MSG_TRUNC;
+
+  if (msg->msg_name && msg->msg_namelen > 0) {
+    if (s->kind == Kind::packet) {
+      sockaddr_ll sll{};
+      sll.sll_family = AF_PACKET;
+      sll.sll_protocol = htons(m.ethertype);
+      sll.sll_ifindex = m.netif + 1;
+      sll.sll_hatype = ARPHRD_ETHER;
+      sll.sll_pkttype = m.packet_type;
+      sll.sll_halen = 6;
+      if (m.data.size() >= 12) std::memcpy(sll.sll_addr, m.data.data() + 6, 6);
+      copy_out(sll, msg->msg_name, &msg->msg_namelen);
+    } else {
+      const sockaddr_in sin = to_sockaddr(m.from, m.from_port);
+      copy_out(sin, msg->msg_name, &msg->msg_namelen);
+    }
+  } else {
+    msg->msg_namelen = 0;
+  }
+  std::size_t control_used = 0;
+  if (s->recv_pktinfo && s->kind != Kind::packet) {
+    in_pktinfo info{};
+    info.ipi_ifindex = m.netif + 1;
+    const Netif& n = stack_.netif(m.netif);
+    info.ipi_spec_dst.s_addr = htonl(n.address ? n.address->address.value() : m.to.value());
+    info.ipi_addr.s_addr = htonl(m.to.value());
+    put_cmsg(msg, control_used, IPPROTO_IP, IP_PKTINFO, &info, sizeof info);
+  }
+  if (s->recv_ttl && s->kind != Kind::packet) {
+    const int ttl = m.ttl;
+    put_cmsg(msg, control_used, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+  }
+  msg->msg_controllen = control_used;
+
+  // recv(2): with MSG_TRUNC the real length is returned even if the buffer was shorter.
+  const auto result = static_cast<ssize_t>((flags & MSG_TRUNC) ? m.data.size() : copied);
+  if (!(flags & MSG_PEEK)) {
+    s->queued_bytes -= m.data.size() + message_overhead;
+    s->queue.pop_front();
+  }
+  return result;
+}
+
+int Api::shutdown(int fd, int how) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
+  if (how != SHUT_WR) s->shut_rd = true;
+  if (how != SHUT_RD) s->shut_wr = true;
+  // As Linux's inet_shutdown: the flags are set (so poll wakes up) but an unconnected
+  // datagram socket still gets ENOTCONN.
+  return s->connected ? 0 : -ENOTCONN;
+}
+
+int Api::close(int fd) {
+  auto it = sockets_.find(fd);
+  if (it == sockets_.end()) return -EBADF;
+  Socket& s = *it->second;
+  if (s.kind == Kind::udp) stack_.udp().unbind(s);
+  if (s.kind == Kind::packet) --capture_count_;
+  sockets_.erase(it);
+  return 0;
+}
+
+int Api::getsockname(int fd, sockaddr* addr, socklen_t* len) {
+  const Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (!addr || !len) return -EFAULT;
+  if (s->kind == Kind::packet) {
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(static_cast<std::uint16_t>(s->protocol));
+    sll.sll_ifindex = s->bound_netif ? *s->bound_netif + 1 : 0;
+    copy_out(sll, addr, len);
+    return 0;
+  }
+  copy_out(to_sockaddr(s->local_addr, s->local_port), addr, len);
+  return 0;
+}
+
+int Api::getpeername(int fd, sockaddr* addr, socklen_t* len) {
+  const Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (!s->connected) return -ENOTCONN;
+  if (!addr || !len) return -EFAULT;
+  copy_out(to_sockaddr(s->peer_addr, s->peer_port), addr, len);
+  return 0;
+}
+
+int Api::setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (level == SOL_SOCKET) return set_socket_option(*s, name, value, len);
+  if (level == IPPROTO_IP && s->kind != Kind::packet) return set_ip_option(*s, name, value, len);
+  return -ENOPROTOOPT;
+}
+
+int Api::set_socket_option(Socket& s, int name, const void* value, socklen_t len) {
+  if (name == SO_RCVTIMEO) return read_timeval(value, len, s.rcvtimeo);
+  if (name == SO_SNDTIMEO) return read_timeval(value, len, s.sndtimeo);
+  int v = 0;
+  if (int err = read_int(value, len, v); err != 0) return err;
+  switch (name) {
+    case SO_REUSEADDR:
+      s.reuse_addr = v != 0;
+      return 0;
+    case SO_BROADCAST:
+      s.broadcast = v != 0;
+      return 0;
+    case SO_DONTROUTE:
+      s.dont_route = v != 0;
+      return 0;
+    case SO_RCVBUF:
+      // socket(7): the kernel doubles the value (for bookkeeping), within its limits.
+      s.rcvbuf = std::max(rcvbuf_min, std::clamp(v, 0, buffer_max) * 2);
+      return 0;
+    case SO_SNDBUF:
+      s.sndbuf = std::max(sndbuf_min, std::clamp(v, 0, buffer_max) * 2);
+      return 0;
+    default:
+      return -ENOPROTOOPT;  // includes SO_TYPE and SO_ERROR, which are read-only
+  }
+}
+
+int Api::set_ip_option(Socket& s, int name, const void* value, socklen_t len) {
+  int v = 0;
+  if (int err = read_int(value, len, v); err != 0) return err;
+  switch (name) {
+    case IP_TTL:
+      // ip(7): 1..255, or -1 for the default.
+      if (v == -1) {
+        s.ttl = -1;
+        return 0;
+      }
+      if (v < 1 || v > 255) return -EINVAL;
+      s.ttl = v;
+      return 0;
+    case IP_TOS:
+      s.tos = static_cast<std::uint8_t>(v);
+      return 0;
+    case IP_HDRINCL:
+      if (s.kind != Kind::raw) return -ENOPROTOOPT;
+      s.hdrincl = v != 0;
+      return 0;
+    case IP_PKTINFO:
+      s.recv_pktinfo = v != 0;
+      return 0;
+    case IP_RECVTTL:
+      s.recv_ttl = v != 0;
+      return 0;
+    case IP_RECVERR:
+      s.recv_err = v != 0;
+      return 0;
+    default:
+      return -ENOPROTOOPT;
+  }
+}
+
+int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (!value || !len) return -EFAULT;
+  int v = 0;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+      case SO_RCVTIMEO:
+        copy_out(to_timeval(s->rcvtimeo), value, len);
+        return 0;
+      case SO_SNDTIMEO:
+        copy_out(to_timeval(s->sndtimeo), value, len);
+        return 0;
+      case SO_ERROR:
+        v = std::exchange(s->error, 0);
+        break;
+      case SO_TYPE:
+        v = s->type;
+        break;
+      case SO_REUSEADDR:
+        v = s->reuse_addr;
+        break;
+      case SO_BROADCAST:
+        v = s->broadcast;
+        break;
+      case SO_DONTROUTE:
+        v = s->dont_route;
+        break;
+      case SO_RCVBUF:
+        v = s->rcvbuf;
+        break;
+      case SO_SNDBUF:
+        v = s->sndbuf;
+        break;
+      case SO_PROTOCOL:
+        v = s->protocol;
+        break;
+      case SO_DOMAIN:
+        v = s->kind == Kind::packet ? AF_PACKET : AF_INET;
+        break;
+      default:
+        return -ENOPROTOOPT;
+    }
+  } else if (level == IPPROTO_IP && s->kind != Kind::packet) {
+    switch (name) {
+      case IP_TTL:
+        v = s->ttl > 0 ? s->ttl : stack_.config().default_ttl;
+        break;
+      case IP_TOS:
+        v = s->tos;
+        break;
+      case IP_HDRINCL:
+        v = s->hdrincl;
+        break;
+      case IP_PKTINFO:
+        v = s->recv_pktinfo;
+        break;
+      case IP_RECVTTL:
+        v = s->recv_ttl;
+        break;
+      case IP_RECVERR:
+        v = s->recv_err;
+        break;
+      default:
+        return -ENOPROTOOPT;
+    }
+  } else {
+    return -ENOPROTOOPT;
+  }
+  copy_out(v, value, len);
+  return 0;
+}
+
+int Api::ioctl(int fd, unsigned long request, int* arg) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (request != FIONREAD) return -ENOTTY;
+  if (!arg) return -EFAULT;
+  // As Linux for datagram sockets: the size of the next datagram, not the whole queue.
+  *arg = s->queue.empty() ? 0 : static_cast<int>(s->queue.front().data.size());
+  return 0;
+}
+
+int Api::fcntl(int fd, int cmd, int arg) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  switch (cmd) {
+    case F_GETFL:
+      return O_RDWR | (s->nonblocking ? O_NONBLOCK : 0);
+    case F_SETFL:
+      s->nonblocking = (arg & O_NONBLOCK) != 0;
+      return 0;
+    default:
+      return -EINVAL;
+  }
+}
+
+short Api::poll_events(int fd, short events) const {
+  const Socket* s = find(fd);
+  if (!s) return POLLNVAL;
+  short revents = 0;
+  // As Linux's datagram_poll.
+  if (!s->queue.empty() || s->shut_rd) revents |= POLLIN | POLLRDNORM;
+  revents |= POLLOUT | POLLWRNORM;
+  revents &= events;
+  if (s->error != 0) revents |= POLLERR;
+  if (s->shut_rd && s->shut_wr) revents |= POLLHUP;
+  return revents;
+}
+
+bool Api::deliver_raw(const ip::Delivery& d) {
+  bool any = false;
+  for (auto& [fd, s] : sockets_) {
+    if (s->kind != Kind::raw || s->protocol != d.header.protocol || s->protocol == IPPROTO_RAW) {
+      continue;
+    }
+    if (!s->local_addr.is_unspecified() && s->local_addr != d.header.dst) continue;
+    if (s->connected && s->peer_addr != d.header.src) continue;
+    if (s->shut_rd) continue;
+    Message m;
+    // raw(7): IPv4 raw sockets receive the whole datagram, header included.
+    m.data.assign(d.datagram.begin(), d.datagram.end());
+    m.from = d.header.src;
+    m.to = d.header.dst;
+    m.netif = d.netif;
+    m.ttl = d.header.ttl;
+    m.tos = d.header.tos;
+    if (s->enqueue(std::move(m))) {
+      stack_.stats().rawInDelivers++;
+      any = true;
+    } else {
+      stack_.stats().rawRcvbufErrors++;
+    }
+  }
+  return any;
+}
+
+void Api::deliver_frame(const Netif& netif, std::span<const std::uint8_t> frame, bool outgoing) {
+  if (frame.size() < eth::header_len) return;
+  const MacAddress dst = MacAddress::from(frame.data());
+  const std::uint16_t ethertype = load16(frame.data() + 12);
+  std::uint8_t type = PACKET_OTHERHOST;
+  if (outgoing) {
+    type = PACKET_OUTGOING;
+  } else if (dst == netif.mac) {
+    type = PACKET_HOST;
+  } else if (dst.is_broadcast()) {
+    type = PACKET_BROADCAST;
+  } else if (dst.is_multicast()) {
+    type = PACKET_MULTICAST;
+  }
+  for (auto& [fd, s] : sockets_) {
+    if (s->kind != Kind::packet || s->shut_rd) continue;
+    if (s->bound_netif && *s->bound_netif != netif.id) continue;
+    if (s->protocol != ETH_P_ALL && s->protocol != ethertype) continue;
+    Message m;
+    m.data.assign(frame.begin(), frame.end());
+    m.netif = netif.id;
+    m.packet_type = type;
+    m.ethertype = ethertype;
+    if (s->enqueue(std::move(m))) {
+      stack_.stats().packetInDelivers++;
+    } else {
+      stack_.stats().packetRcvbufErrors++;
+    }
+  }
+}
+
+}  // namespace tapir::sock

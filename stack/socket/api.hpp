@@ -1,0 +1,83 @@
+// The BSD socket calls, non-blocking, over one stack: what the Host's blocking API wraps.
+#pragma once
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+
+#include "stack/core/packet.hpp"
+#include "stack/ip/ipv4.hpp"
+#include "stack/socket/socket.hpp"
+
+namespace tapir {
+
+class Stack;
+
+namespace sock {
+
+// Every call returns what the Linux system call would, except that an error is returned as
+// a negative errno (-EAGAIN, -EBADF, ...) instead of -1 with errno set: the core keeps no
+// thread-local state, and the Host turns it into -1/errno. Calls never block; where Linux
+// would block they return -EAGAIN, and the Host waits and retries.
+class Api {
+ public:
+  explicit Api(Stack& stack);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  int socket(int domain, int type, int protocol);
+  int bind(int fd, const sockaddr* addr, socklen_t len);
+  int connect(int fd, const sockaddr* addr, socklen_t len);
+  int listen(int fd, int backlog);
+  int accept(int fd, sockaddr* addr, socklen_t* len);
+  ssize_t sendmsg(int fd, const msghdr* msg, int flags);
+  ssize_t recvmsg(int fd, msghdr* msg, int flags);
+  ssize_t sendto(int fd, const void* buf, std::size_t len, int flags, const sockaddr* addr,
+                 socklen_t addr_len);
+  ssize_t recvfrom(int fd, void* buf, std::size_t len, int flags, sockaddr* addr,
+                   socklen_t* addr_len);
+  int shutdown(int fd, int how);
+  int close(int fd);
+  int getsockname(int fd, sockaddr* addr, socklen_t* len);
+  int getpeername(int fd, sockaddr* addr, socklen_t* len);
+  int setsockopt(int fd, int level, int name, const void* value, socklen_t len);
+  int getsockopt(int fd, int level, int name, void* value, socklen_t* len);
+  // FIONREAD (the size of the next datagram, as Linux for UDP).
+  int ioctl(int fd, unsigned long request, int* arg);
+  // F_GETFL / F_SETFL with O_NONBLOCK.
+  int fcntl(int fd, int cmd, int arg);
+  // The poll(2) revents of `fd` for `events` right now (POLLNVAL for an unknown fd).
+  short poll_events(int fd, short events) const;
+
+  const Socket* find(int fd) const;
+  Socket* find(int fd);
+  std::size_t count() const { return sockets_.size(); }
+
+  // Hooks the stack calls: copies for raw IP sockets (returns whether any socket took one)
+  // and for packet capture sockets.
+  bool deliver_raw(const ip::Delivery& delivery);
+  void deliver_frame(const Netif& netif, std::span<const std::uint8_t> frame, bool outgoing);
+  bool has_capture() const { return capture_count_ > 0; }
+
+ private:
+  ssize_t send_udp(Socket& s, std::span<const std::uint8_t> data, const sockaddr_in* to);
+  ssize_t send_raw(Socket& s, std::span<const std::uint8_t> data, const sockaddr_in* to);
+  ssize_t send_packet(Socket& s, std::span<const std::uint8_t> data, const sockaddr* to,
+                      socklen_t to_len);
+  int set_ip_option(Socket& s, int name, const void* value, socklen_t len);
+  int set_socket_option(Socket& s, int name, const void* value, socklen_t len);
+
+  Stack& stack_;
+  std::map<int, std::unique_ptr<Socket>> sockets_;  // ordered: the lowest free fd is reused
+  int capture_count_ = 0;
+};
+
+}  // namespace sock
+}  // namespace tapir

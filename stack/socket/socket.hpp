@@ -1,0 +1,80 @@
+// Socket: the state one BSD-style socket holds, whatever its kind (UDP, raw IP, packet).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "stack/core/address.hpp"
+#include "stack/core/time.hpp"
+#include "stack/link/netif.hpp"
+
+namespace tapir::sock {
+
+enum class Kind : std::uint8_t { udp, raw, packet };
+
+// One received datagram (or frame, for packet sockets) with what recvmsg can report of it.
+struct Message {
+  std::vector<std::uint8_t> data;
+  Ipv4Address from;
+  std::uint16_t from_port = 0;
+  Ipv4Address to;  // the datagram's destination (IP_PKTINFO's ipi_addr)
+  NetifId netif = 0;
+  std::uint8_t ttl = 0;
+  std::uint8_t tos = 0;
+  std::uint8_t packet_type = 0;  // packet sockets: PACKET_HOST, PACKET_OUTGOING, ...
+  std::uint16_t ethertype = 0;   // packet sockets
+};
+
+// Bytes charged to SO_RCVBUF per queued message beyond its data, standing for the buffer
+// and bookkeeping the message costs (Linux charges its skb truesize the same way), so a
+// flood of empty datagrams is bounded too.
+inline constexpr std::size_t message_overhead = 256;
+
+// Linux's defaults (net.core.rmem_default / wmem_default).
+inline constexpr int default_buffer = 212992;
+
+struct Socket {
+  int fd = -1;
+  Kind kind = Kind::udp;
+  int type = 0;      // SOCK_DGRAM, SOCK_RAW
+  int protocol = 0;  // IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_RAW, or an EtherType (packet)
+
+  // Addresses. A socket is bound once it has a local port (UDP) or a bind() call (raw).
+  Ipv4Address local_addr;
+  std::uint16_t local_port = 0;
+  bool bound = false;
+  Ipv4Address peer_addr;
+  std::uint16_t peer_port = 0;
+  bool connected = false;
+  std::optional<NetifId> bound_netif;  // packet sockets bound with sockaddr_ll
+
+  // Options (SOL_SOCKET and IPPROTO_IP).
+  bool reuse_addr = false;
+  bool broadcast = false;
+  bool dont_route = false;
+  bool hdrincl = false;
+  bool recv_pktinfo = false;
+  bool recv_ttl = false;
+  bool recv_err = false;
+  bool nonblocking = false;
+  int rcvbuf = default_buffer;
+  int sndbuf = default_buffer;
+  Duration rcvtimeo{0};  // 0: wait forever
+  Duration sndtimeo{0};
+  int ttl = -1;  // -1: the stack's default
+  std::uint8_t tos = 0;
+
+  // State.
+  int error = 0;  // pending SO_ERROR (a positive errno)
+  bool shut_rd = false;
+  bool shut_wr = false;
+  std::deque<Message> queue;
+  std::size_t queued_bytes = 0;
+
+  // Queues `m` unless SO_RCVBUF is full; returns false when it was dropped.
+  bool enqueue(Message&& m);
+};
+
+}  // namespace tapir::sock
