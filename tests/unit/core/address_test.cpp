@@ -19,7 +19,9 @@ TEST_CASE("anything but a dotted quad of bytes is refused as an IPv4 address", "
   for (const char* bad :
        {"256.1.1.1", "1.256.1.1", "1.2.3.256",  "1.2.3",      "1.2.3.4.5", "",          ".",
         "1..2.3",    "1.2.3.",    ".1.2.3",     "a.b.c.d",    "1.2.3.x",   " 1.2.3.4",  "1.2.3.4 ",
-        "-1.2.3.4",  "+1.2.3.4",  "1.2.3.4/24", "1.2.3.0004", "0x1.2.3.4", "1000.1.1.1"}) {
+        "-1.2.3.4",  "+1.2.3.4",  "1.2.3.4/24", "1.2.3.0004", "0x1.2.3.4", "1000.1.1.1",
+        // Leading zeros: octal to inet_aton(3), refused by inet_pton(3).
+        "010.0.0.1", "10.0.0.01", "00.0.0.0"}) {
     INFO("'" << bad << "'");
     CHECK_FALSE(Ipv4Address::parse(bad).has_value());
   }
