@@ -17,6 +17,7 @@
 #include "drivers/af_packet.hpp"
 #include "drivers/pcap_recorder.hpp"
 #include "drivers/tap.hpp"
+#include "runtime/socket_api.hpp"
 
 namespace tapir {
 
@@ -138,6 +139,7 @@ Host::Host(const Options& options) : Host(stack_config_from(options)) {
 
 Host::~Host() {
   stop();
+  socket_api::host_stopped(*this);  // also when it was made current (use_host) but never started
   // Drivers go before the stack whose hooks point at them; nothing runs in between.
   ports_.clear();
   if (wake_fd_ >= 0) ::close(wake_fd_);
@@ -176,8 +178,10 @@ void Host::start() {
   {
     std::lock_guard lock(mutex_);
     failure_.reset();
+    serving_ = true;
   }
   thread_ = std::thread([this] { run(); });
+  socket_api::host_started(*this);
 }
 
 void Host::stop() {
@@ -186,6 +190,7 @@ void Host::stop() {
   const std::uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof one);
   thread_.join();
+  socket_api::host_stopped(*this);
 }
 
 std::optional<std::string> Host::failure() const {
@@ -198,6 +203,18 @@ void Host::wake() {
   const std::uint64_t one = 1;
   // EAGAIN only when the counter is saturated, i.e. a wake-up is pending anyway.
   (void)!::write(wake_fd_, &one, sizeof one);
+}
+
+std::uint64_t Host::closes_of(int fd) const {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= closes_.size()) return 0;
+  return closes_[static_cast<std::size_t>(fd)];
+}
+
+void Host::count_close(int fd) {
+  if (fd < 0) return;
+  if (static_cast<std::size_t>(fd) >= closes_.size())
+    closes_.resize(static_cast<std::size_t>(fd) + 1);
+  ++closes_[static_cast<std::size_t>(fd)];
 }
 
 void Host::catch_up() {
@@ -218,17 +235,21 @@ std::optional<Instant> Host::earliest_deadline() const {
 
 // One pass of the loop: every driver with something to give, then the timers. A driver is
 // asked if its fd polled readable, if it has no fd, or if it holds frames due by now (a
-// decorator's delay line): a read that would only say EAGAIN costs a system call.
-void Host::serve(Instant now) {
+// decorator's delay line): a read that would only say EAGAIN costs a system call. Returns
+// whether the pass handled a frame or a timer, i.e. whether a socket may have changed.
+bool Host::serve(Instant now) {
   now_ = std::max(now_, now);
+  std::size_t frames = 0;
   for (Port& port : ports_) {
     const auto due = port.driver->next_deadline();
     if (port.readable || port.driver->fd() < 0 || (due && *due <= now_)) {
       port.readable = false;
-      port.driver->receive(now_, port.deliver, receive_budget);
+      frames += port.driver->receive(now_, port.deliver, receive_budget);
     }
   }
+  const auto timer = stack_->next_deadline();
   stack_->advance(now_);
+  return frames > 0 || (timer && *timer <= now_);
 }
 
 void Host::run() {
@@ -254,7 +275,7 @@ void Host::run() {
       timespec* wait = nullptr;
       {
         std::lock_guard lock(mutex_);
-        serve(monotonic_now());
+        if (serve(monotonic_now())) notify_waiters();
         for (const Port& port : ports_) {
           if (port.driver->gone()) {
             throw std::runtime_error(port.driver->name() + ": the device went away");
@@ -292,6 +313,9 @@ void Host::run() {
   {
     std::lock_guard lock(mutex_);
     sleep_until_.reset();
+    // Nothing will arrive any more: blocked calls return ENETDOWN instead of sleeping forever.
+    serving_ = false;
+    changed_.notify_all();
   }
   finished_ = true;
   current_loop = nullptr;

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -55,9 +58,12 @@ class Host {
   void set_trace(std::uint32_t layer_mask, Trace::Sink sink);
 
   // Starts the event-loop thread. Block the signals the app waits for before calling it: the
-  // thread inherits the caller's signal mask.
+  // thread inherits the caller's signal mask. The first Host started becomes the one the
+  // socket API uses (tapir::current_host()).
   void start();
-  // Stops and joins the loop thread; safe to call twice, and from the destructor.
+  // Stops and joins the loop thread; safe to call twice, and from the destructor. Calls
+  // blocked in wait_until() return -ENETDOWN; the Host stops being current_host(). App
+  // threads must be out of every socket call before the Host is destroyed.
   void stop();
   bool running() const { return thread_.joinable() && !finished_.load(); }
   // Why the loop stopped on its own (a device went away, poll failed); nullopt while healthy.
@@ -73,14 +79,54 @@ class Host {
     if constexpr (std::is_void_v<std::invoke_result_t<F&, Stack&>>) {
       f(*stack_);
       wake_if_sooner();
+      notify_waiters();
     } else {
       decltype(auto) result = f(*stack_);
       wake_if_sooner();
+      notify_waiters();
       return result;
     }
   }
   // Makes the loop recompute its deadline and poll the drivers now. Thread-safe, cheap.
   void wake();
+
+  using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+  // How an app thread blocks (the socket API's blocking calls): runs try_once(stack) as
+  // with_stack does until it returns something other than -EAGAIN, sleeping between tries on
+  // a condition variable that the loop signals after each pass that handled frames or timers,
+  // and that with_stack() signals after each call (another app thread may have queued,
+  // closed or sent something). No polling interval: a try happens only after a change.
+  // Returns -EAGAIN once `deadline` has passed, and -ENETDOWN when the loop is not running
+  // (not started, stopped, or failed) rather than wait for frames that cannot come.
+  template <typename F>
+  auto wait_until(F&& try_once, Deadline deadline) -> std::invoke_result_t<F&, Stack&> {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      catch_up();
+      auto result = try_once(*stack_);
+      wake_if_sooner();
+      if (result != -EAGAIN) {
+        notify_waiters();
+        return result;
+      }
+      if (!serving_) return -ENETDOWN;
+      if (deadline && std::chrono::steady_clock::now() >= *deadline) return result;
+      ++waiters_;
+      if (deadline) {
+        changed_.wait_until(lock, *deadline);
+      } else {
+        changed_.wait(lock);
+      }
+      --waiters_;
+    }
+  }
+
+  // Socket descriptors are small numbers that close() frees and socket() reuses at once, so
+  // a call blocked on descriptor 3 could wake to find a new socket 3. The socket API counts
+  // each descriptor's closes and a blocked call compares the count (EBADF if it moved).
+  // Only under the Host lock: inside with_stack() or wait_until().
+  std::uint64_t closes_of(int fd) const;
+  void count_close(int fd);
 
   // "tapir counters" then every non-zero counter as "name value", one per line, then each
   // interface's driver drops ("tap0.txDropped 3") if any.
@@ -96,10 +142,14 @@ class Host {
   };
 
   void run();
-  void serve(Instant now);
+  bool serve(Instant now);
   std::optional<Instant> earliest_deadline() const;
   void catch_up();
   void wake_if_sooner();
+  // Under mutex_: wakes the app threads in wait_until() so they try again.
+  void notify_waiters() {
+    if (waiters_ > 0) changed_.notify_all();
+  }
 
   std::unique_ptr<Stack> stack_;
   std::vector<Port> ports_;
@@ -112,6 +162,11 @@ class Host {
   std::atomic<bool> stopping_{false};
   std::atomic<bool> finished_{false};
   std::optional<std::string> failure_;  // under mutex_
+  // Blocking app threads (wait_until), all under mutex_.
+  std::condition_variable changed_;
+  int waiters_ = 0;
+  bool serving_ = false;               // the loop runs and will signal changed_
+  std::vector<std::uint64_t> closes_;  // per socket descriptor (closes_of)
 };
 
 }  // namespace tapir

@@ -204,10 +204,7 @@ void Layer::send_error(Type type, std::uint8_t code, std::uint32_t rest,
   if (header->fragment_offset != 0) return;
   const Ipv4Address src = header->src;
   if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || src.is_class_e()) return;
-  for (std::size_t i = 0; i < stack_.netif_count(); ++i) {
-    const Netif& n = stack_.netif(static_cast<NetifId>(i));
-    if (n.is_directed_broadcast(header->dst) || n.is_directed_broadcast(src)) return;
-  }
+  if (stack_.ip().is_broadcast(header->dst) || stack_.ip().is_broadcast(src)) return;
   if (header->protocol == ip::protocol::icmp) {
     if (original.size() <= header->header_len) return;
     const auto quoted_type = static_cast<Type>(original[header->header_len]);

@@ -41,6 +41,14 @@ bool Layer::is_local(Ipv4Address a) const {
   return false;
 }
 
+bool Layer::is_broadcast(Ipv4Address a) const {
+  if (a.is_broadcast()) return true;
+  for (std::size_t i = 0; i < stack_.netif_count(); ++i) {
+    if (stack_.netif(static_cast<NetifId>(i)).is_directed_broadcast(a)) return true;
+  }
+  return false;
+}
+
 std::optional<Ipv4Address> Layer::source_for(Ipv4Address dst) const {
   if (dst.is_loopback()) return dst;
   if (is_local(dst)) return dst;

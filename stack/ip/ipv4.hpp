@@ -70,6 +70,8 @@ class Layer {
 
   // Is `a` one of this host's unicast addresses (on any interface, or 127/8)?
   bool is_local(Ipv4Address a) const;
+  // Is `a` the limited broadcast or the directed broadcast of one of our subnets?
+  bool is_broadcast(Ipv4Address a) const;
   // The source address to use toward `dst` (RFC 1122 §3.3.4.3), if there is a route.
   std::optional<Ipv4Address> source_for(Ipv4Address dst) const;
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "stack/core/bytes.hpp"
@@ -55,8 +56,14 @@ int read_timeval(const void* value, socklen_t len, Duration& out) {
   timeval tv{};
   std::memcpy(&tv, value, sizeof tv);
   if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return -EDOM;
-  // Linux: a negative timeout means "wait forever", like zero.
-  out = tv.tv_sec < 0 ? Duration{0} : Duration{tv.tv_sec * 1000000LL + tv.tv_usec};
+  // Linux: a negative timeout, or one too long to count in microseconds, means "wait
+  // forever", like zero.
+  constexpr auto max_seconds = std::numeric_limits<std::int64_t>::max() / 1000000 - 1;
+  if (tv.tv_sec < 0 || tv.tv_sec > max_seconds) {
+    out = Duration{0};
+    return 0;
+  }
+  out = Duration{static_cast<std::int64_t>(tv.tv_sec) * 1000000LL + tv.tv_usec};
   return 0;
 }
 
@@ -117,7 +124,7 @@ int from_send_error(ip::SendError e) {
     case ip::SendError::too_big:
       return EMSGSIZE;
     case ip::SendError::bad_source:
-      return EINVAL;
+      return EADDRNOTAVAIL;
   }
   return EINVAL;
 }
@@ -210,9 +217,14 @@ int Api::bind(int fd, const sockaddr* addr, socklen_t len) {
     if (!local.is_unspecified() && !stack_.ip().is_local(local)) return -EADDRNOTAVAIL;
     s->local_addr = local;
     s->bound = true;
+    s->addr_locked = !local.is_unspecified();
     return 0;
   }
-  return -stack_.udp().bind(*s, local, ntohs(sin.sin_port));
+  const std::uint16_t port = ntohs(sin.sin_port);
+  if (int err = stack_.udp().bind(*s, local, port); err != 0) return -err;
+  s->addr_locked = !local.is_unspecified();
+  s->port_locked = port != 0;
+  return 0;
 }
 
 int Api::connect(int fd, const sockaddr* addr, socklen_t len) {
@@ -221,10 +233,13 @@ int Api::connect(int fd, const sockaddr* addr, socklen_t len) {
   if (s->kind == Kind::packet) return -EOPNOTSUPP;
   if (!addr || len < static_cast<socklen_t>(sizeof(sa_family_t))) return -EINVAL;
   if (addr->sa_family == AF_UNSPEC) {
-    // connect(2): AF_UNSPEC dissolves the association.
+    // connect(2): AF_UNSPEC dissolves the association. As Linux's __udp_disconnect, what
+    // connect chose implicitly goes too: the local address, and an automatically bound port.
     s->connected = false;
     s->peer_addr = Ipv4Address::any();
     s->peer_port = 0;
+    if (!s->addr_locked) s->local_addr = Ipv4Address::any();
+    if (s->kind == Kind::udp && !s->port_locked) stack_.udp().unbind(*s);
     return 0;
   }
   if (len < static_cast<socklen_t>(sizeof(sockaddr_in))) return -EINVAL;
@@ -232,10 +247,7 @@ int Api::connect(int fd, const sockaddr* addr, socklen_t len) {
   std::memcpy(&sin, addr, sizeof sin);
   if (sin.sin_family != AF_INET) return -EAFNOSUPPORT;
   const Ipv4Address peer{ntohl(sin.sin_addr.s_addr)};
-  bool broadcast = peer.is_broadcast();
-  for (std::size_t i = 0; i < stack_.netif_count() && !broadcast; ++i) {
-    broadcast = stack_.netif(static_cast<NetifId>(i)).is_directed_broadcast(peer);
-  }
+  const bool broadcast = stack_.ip().is_broadcast(peer);
   if (broadcast && !s->broadcast) return -EACCES;
   auto source = stack_.ip().source_for(peer);
   if (!source && !broadcast) return -ENETUNREACH;
@@ -329,7 +341,7 @@ ssize_t Api::send_raw(Socket& s, std::span<const std::uint8_t> data, const socka
   options.ttl = s.ttl > 0 ? static_cast<std::uint8_t>(s.ttl) : 0;
   options.tos = s.tos;
   options.dont_route = s.dont_route;
-  if (dst.is_broadcast() && !s.broadcast) return -EACCES;
+  if (stack_.ip().is_broadcast(dst) && !s.broadcast) return -EACCES;
   ip::SendError result;
   if (s.hdrincl) {
     // raw(7) with IP_HDRINCL: the caller's header goes out; the stack fills in the checksum
@@ -400,8 +412,13 @@ ssize_t Api::recvmsg(int fd, msghdr* msg, int flags) {
   if (s->recv_pktinfo && s->kind != Kind::packet) {
     in_pktinfo info{};
     info.ipi_ifindex = m.netif + 1;
-    const Netif& n = stack_.netif(m.netif);
-    info.ipi_spec_dst.s_addr = htonl(n.address ? n.address->address.value() : m.to.value());
+    // ipi_spec_dst: the local address a reply would come from (the interface's own).
+    Ipv4Address spec = m.to;
+    if (m.netif < stack_.netif_count()) {
+      const Netif& n = stack_.netif(m.netif);
+      if (n.address) spec = n.address->address;
+    }
+    info.ipi_spec_dst.s_addr = htonl(spec.value());
     info.ipi_addr.s_addr = htonl(m.to.value());
     put_cmsg(msg, control_used, IPPROTO_IP, IP_PKTINFO, &info, sizeof info);
   }

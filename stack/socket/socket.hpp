@@ -45,6 +45,10 @@ struct Socket {
   Ipv4Address local_addr;
   std::uint16_t local_port = 0;
   bool bound = false;
+  // Set by an explicit bind() (not by connect's or sendto's implicit one): what connect with
+  // AF_UNSPEC must keep (Linux's SOCK_BINDADDR_LOCK / SOCK_BINDPORT_LOCK).
+  bool addr_locked = false;
+  bool port_locked = false;
   Ipv4Address peer_addr;
   std::uint16_t peer_port = 0;
   bool connected = false;

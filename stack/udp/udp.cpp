@@ -146,9 +146,13 @@ void Layer::error(const icmp::ErrorReport& report) {
   if (report.original_payload.size() < 4) return;
   const Repr udp{load16(report.original_payload.data()), load16(report.original_payload.data() + 2),
                  0, 0};
-  // The quoted datagram is one we sent: our address/port are its source.
-  auto it = by_port_.find(udp.src_port);
-  if (it == by_port_.end()) return;
+  // The quoted datagram is one we sent: look it up as if it were coming back, the way Linux's
+  // __udp4_lib_err finds the one socket to tell.
+  ip::Repr reversed;
+  reversed.src = report.original.dst;
+  reversed.dst = report.original.src;
+  sock::Socket* s = lookup(reversed, Repr{udp.dst_port, udp.src_port, 0, 0});
+  if (!s) return;
   int err = 0;
   bool hard = false;  // RFC 1122 §4.2.3.9's "hard" errors, as Linux's icmp_err_convert
   switch (report.message.type) {
@@ -166,15 +170,9 @@ void Layer::error(const icmp::ErrorReport& report) {
     case icmp::Type::parameter_problem: err = EPROTO; hard = true; break;
     default: return;
   }
-  for (sock::Socket* s : it->second) {
-    if (!s->local_addr.is_unspecified() && s->local_addr != report.original.src) continue;
-    if (s->connected && (s->peer_addr != report.original.dst || s->peer_port != udp.dst_port)) {
-      continue;
-    }
-    // As Linux: without IP_RECVERR only connected sockets hear of hard errors (an unconnected
-    // socket cannot tell which of its peers the error is about).
-    if (s->recv_err || (s->connected && hard)) s->error = err;
-  }
+  // As Linux: without IP_RECVERR only connected sockets hear of hard errors (an unconnected
+  // socket cannot tell which of its peers the error is about).
+  if (s->recv_err || (s->connected && hard)) s->error = err;
 }
 
 bool Layer::conflicts(const sock::Socket& s, Ipv4Address addr, std::uint16_t port) const {
@@ -208,13 +206,9 @@ int Layer::bind(sock::Socket& s, Ipv4Address addr, std::uint16_t port) {
   if (s.local_port != 0) return EINVAL;
   // A socket may bind to any of our addresses, INADDR_ANY, or a broadcast/multicast address
   // (to receive only that group's traffic).
-  if (!addr.is_unspecified() && !addr.is_broadcast() && !addr.is_multicast() &&
-      !stack_.ip().is_local(addr)) {
-    bool directed = false;
-    for (std::size_t i = 0; i < stack_.netif_count(); ++i) {
-      directed |= stack_.netif(static_cast<NetifId>(i)).is_directed_broadcast(addr);
-    }
-    if (!directed) return EADDRNOTAVAIL;
+  if (!addr.is_unspecified() && !addr.is_multicast() && !stack_.ip().is_local(addr) &&
+      !stack_.ip().is_broadcast(addr)) {
+    return EADDRNOTAVAIL;
   }
   if (port == 0) {
     port = pick_ephemeral(s, addr);
@@ -247,10 +241,7 @@ int Layer::send(sock::Socket& s, Ipv4Address dst, std::uint16_t port,
   if (s.local_port == 0) {
     if (int err = bind(s, Ipv4Address::any(), 0); err != 0) return EAGAIN;
   }
-  bool broadcast = dst.is_broadcast();
-  for (std::size_t i = 0; i < stack_.netif_count() && !broadcast; ++i) {
-    broadcast = stack_.netif(static_cast<NetifId>(i)).is_directed_broadcast(dst);
-  }
+  const bool broadcast = stack_.ip().is_broadcast(dst);
   // Linux: broadcasting needs SO_BROADCAST, else EACCES.
   if (broadcast && !s.broadcast) return EACCES;
 
