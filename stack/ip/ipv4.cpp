@@ -59,9 +59,11 @@ std::optional<Ipv4Address> Layer::source_for(Ipv4Address dst) const {
   return out.address->address;
 }
 
-bool Layer::accepts(const Netif& netif, const Repr& header, bool& to_group) const {
+bool Layer::accepts(const Repr& header, bool& to_group) const {
   const Ipv4Address dst = header.dst;
-  to_group = dst.is_broadcast() || dst.is_multicast() || netif.is_directed_broadcast(dst);
+  // RFC 2644: a directed broadcast, even for another interface's subnet, is taken as a
+  // broadcast here and never forwarded (no smurf amplifier).
+  to_group = dst.is_multicast() || is_broadcast(dst);
   if (to_group) {
     // RFC 1112 §7.2: only groups the interface has joined; 224.0.0.1 is always joined.
     return !dst.is_multicast() || dst == Ipv4Address{224, 0, 0, 1};
@@ -84,16 +86,20 @@ void Layer::input(Netif& netif, Packet&& packet, bool link_broadcast) {
   packet.truncate(header.total_len);  // drop Ethernet padding (RFC 1122 §3.2.1.1)
   stack_.trace(tapir::Layer::ip, [&] { return netif.name + " in " + describe(header); });
 
-  // RFC 1122 §3.2.1.3: a source that is not one host's address is silently discarded.
+  // RFC 1122 §3.2.1.3: a source that is not one host's address is silently discarded, and
+  // 127/8 never comes from a wire; RFC 1812 §5.3.7 likewise for forwarding. 0.0.0.0 is only
+  // valid from a host that does not know its address yet, broadcasting (DHCP, as Linux).
+  const bool unknown_source = (header.src.value() >> 24) == 0 &&
+                              !(header.src.is_unspecified() && header.dst.is_broadcast());
   if (header.src.is_broadcast() || header.src.is_multicast() || header.src.is_class_e() ||
-      netif.is_directed_broadcast(header.src)) {
+      header.src.is_loopback() || unknown_source || is_broadcast(header.src)) {
     stats.ipInHdrErrors++;
     stats.ipInBadSource++;
     return;
   }
 
   bool to_group = false;
-  if (!accepts(netif, header, to_group)) {
+  if (!accepts(header, to_group)) {
     if (stack_.config().forwarding && !link_broadcast && !to_group && !header.dst.is_loopback()) {
       forward(netif, std::move(packet), header, link_broadcast);
     } else {
@@ -134,7 +140,7 @@ void Layer::input(Netif& netif, Packet&& packet, bool link_broadcast) {
     header = std::get<Repr>(reparsed);
     packet = std::move(whole);
   }
-  deliver(Delivery{header, netif.id, to_group || link_broadcast, {}}, std::move(packet));
+  deliver(Delivery{header, netif.id, to_group, link_broadcast, {}}, std::move(packet));
 }
 
 void Layer::deliver(const Delivery& delivery, Packet&& datagram) {
@@ -152,7 +158,7 @@ void Layer::deliver(const Delivery& delivery, Packet&& datagram) {
     stats.ipInUnknownProtos++;
     // RFC 1122 §3.2.2.1: protocol unreachable (the ICMP layer drops it for group traffic).
     stack_.icmp().send_error(icmp::Type::dest_unreachable, icmp::unreachable::protocol, 0,
-                             d.datagram, d.to_group);
+                             d.datagram, d.errors_forbidden());
     return;
   }
   stats.ipInDelivers++;
@@ -200,7 +206,7 @@ void Layer::report_bad_header(Netif& netif, const Packet& packet, HeaderError er
     // RFC 1122 §3.2.2.5 / RFC 792: parameter problem, pointer to the offending octet. The
     // header is otherwise sound (its checksum passed), so its source can be trusted.
     bool to_group = false;
-    const bool ours = accepts(netif, partial, to_group);
+    const bool ours = accepts(partial, to_group);
     if (ours || stack_.config().forwarding) {
       const auto pointer = static_cast<std::uint32_t>(partial.bad_option_pointer) << 24;
       stack_.icmp().send_error(icmp::Type::parameter_problem, 0, pointer,
@@ -284,25 +290,13 @@ SendError Layer::send(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, P
     return SendError::none;
   }
 
-  // Choose the interface: an explicit one (multicast, broadcast, SO_BINDTODEVICE-like), else
-  // the route. RFC 1122 §3.3.6: the limited broadcast goes out of the chosen interface.
-  Netif* out = nullptr;
-  Ipv4Address next_hop = dst;
-  if (options.netif && *options.netif < stack_.netif_count()) {
-    out = &stack_.netif(*options.netif);
-  } else if (dst.is_broadcast()) {
-    if (stack_.netif_count() > 0) out = &stack_.netif(0);
-  } else {
-    auto route = routes_.lookup(dst);
-    if (route && !(options.dont_route && route->gateway)) {
-      out = &stack_.netif(route->netif);
-      next_hop = route->gateway.value_or(dst);
-    }
-  }
-  if (!out) {
+  auto hop = choose_hop(dst, options);
+  if (!hop) {
     stats.ipOutNoRoutes++;
     return SendError::no_route;
   }
+  Netif* out = hop->out;
+  const Ipv4Address next_hop = hop->next_hop;
   if (src.is_unspecified()) {
     if (!out->address) {
       stats.ipOutDiscards++;
@@ -335,33 +329,56 @@ SendError Layer::send_datagram(Packet&& datagram, const SendOptions& options) {
     return SendError::bad_source;
   }
   // As Linux's raw(7) with IP_HDRINCL: total length and checksum are always filled in, the
-  // ID only when zero.
+  // ID and the source address only when zero.
+  const Ipv4Address dst{load32(p + 16)};
   store16(p + 2, static_cast<std::uint16_t>(datagram.size()));
   if (load16(p + 4) == 0) store16(p + 4, next_id_++);
+  std::optional<Hop> hop;
+  if (!is_local(dst)) {
+    hop = choose_hop(dst, options);
+    if (!hop) {
+      stats.ipOutNoRoutes++;
+      return SendError::no_route;
+    }
+  }
+  if (load32(p + 12) == 0) {
+    Ipv4Address src = dst;  // a local destination hears from itself
+    if (hop) {
+      if (!hop->out->address) {
+        stats.ipOutDiscards++;
+        return SendError::bad_source;
+      }
+      src = hop->out->address->address;
+    }
+    store32(p + 12, src.value());
+  }
   fill_checksum(datagram.bytes());
   auto parsed = Repr::parse(datagram.bytes());
   if (!std::holds_alternative<Repr>(parsed)) {
     stats.ipOutDiscards++;
     return SendError::bad_source;
   }
-  const Repr h = std::get<Repr>(parsed);
-  if (is_local(h.dst)) {
+  if (!hop) {
     loop_back(std::move(datagram));
     return SendError::none;
   }
-  Netif* out = nullptr;
-  Ipv4Address next_hop = h.dst;
+  return put(*hop->out, hop->next_hop, std::move(datagram), std::get<Repr>(parsed));
+}
+
+std::optional<Layer::Hop> Layer::choose_hop(Ipv4Address dst, const SendOptions& options) {
+  // An explicit interface (multicast, broadcast, SO_BINDTODEVICE-like) wins; the limited
+  // broadcast leaves by the first interface (RFC 1122 §3.3.6); otherwise the route decides.
   if (options.netif && *options.netif < stack_.netif_count()) {
-    out = &stack_.netif(*options.netif);
-  } else if (auto route = routes_.lookup(h.dst)) {
-    out = &stack_.netif(route->netif);
-    next_hop = route->gateway.value_or(h.dst);
+    return Hop{&stack_.netif(*options.netif), dst};
   }
-  if (!out) {
-    stats.ipOutNoRoutes++;
-    return SendError::no_route;
+  if (dst.is_broadcast()) {
+    if (stack_.netif_count() == 0) return std::nullopt;
+    return Hop{&stack_.netif(0), dst};
   }
-  return put(*out, next_hop, std::move(datagram), h);
+  auto route = routes_.lookup(dst);
+  // SO_DONTROUTE: only directly connected destinations.
+  if (!route || (options.dont_route && route->gateway)) return std::nullopt;
+  return Hop{&stack_.netif(route->netif), route->gateway.value_or(dst)};
 }
 
 SendError Layer::put(Netif& out, Ipv4Address next_hop, Packet&& datagram, const Repr& header) {
@@ -402,7 +419,8 @@ void Layer::loop_back(Packet&& datagram) {
     for (std::size_t i = 0; i < stack_.netif_count(); ++i) {
       if (stack_.netif(static_cast<NetifId>(i)).has_address(h.dst)) netif = static_cast<NetifId>(i);
     }
-    deliver(Delivery{h, netif, false, {}}, std::move(p));
+    deliver(Delivery{h, netif, is_broadcast(h.dst) || h.dst.is_multicast(), false, {}},
+            std::move(p));
   }
   draining_loopback_ = false;
 }

@@ -26,11 +26,15 @@ namespace ip {
 struct Delivery {
   Repr header;
   NetifId netif = 0;
-  // The destination was a broadcast or multicast address, or the frame a link broadcast:
-  // RFC 1122 §3.2.2 forbids ICMP errors about such datagrams.
+  // The destination was a broadcast or multicast address.
   bool to_group = false;
+  // The frame was a link-layer broadcast or multicast. With to_group, RFC 1122 §3.2.2 forbids
+  // ICMP errors about such datagrams (errors_forbidden()).
+  bool link_broadcast = false;
   // The whole datagram (header with options + payload), to quote in ICMP errors.
   std::span<const std::uint8_t> datagram;
+
+  bool errors_forbidden() const { return to_group || link_broadcast; }
 };
 
 // payload: the transport bytes (the IP header already consumed).
@@ -80,7 +84,12 @@ class Layer {
   Reassembler& reassembler() { return reassembler_; }
 
  private:
-  bool accepts(const Netif& netif, const Repr& header, bool& to_group) const;
+  struct Hop {
+    Netif* out;
+    Ipv4Address next_hop;
+  };
+  std::optional<Hop> choose_hop(Ipv4Address dst, const SendOptions& options);
+  bool accepts(const Repr& header, bool& to_group) const;
   void deliver(const Delivery& delivery, Packet&& datagram);
   void forward(Netif& in, Packet&& datagram, const Repr& header, bool link_broadcast);
   // ipputp: fragments if needed, then hands each piece to ARP for `next_hop`.

@@ -58,6 +58,15 @@ void Cache::input(Netif& netif, std::span<const std::uint8_t> bytes) {
            arp->target_ip.to_string() + " tell " + arp->sender_ip.to_string() + " (" +
            arp->sender_mac.to_string() + ")";
   });
+  // RFC 5227 §2.4: a packet claiming our own address is a conflict, never a neighbour.
+  if (stack_.ip().is_local(arp->sender_ip)) {
+    stats.arpInIgnored++;
+    stack_.trace(tapir::Layer::arp, [&] {
+      return "address conflict: " + arp->sender_mac.to_string() + " claims " +
+             arp->sender_ip.to_string();
+    });
+    return;
+  }
   const bool for_us = netif.has_address(arp->target_ip);
   const Key key{netif.id, arp->sender_ip};
 
@@ -137,10 +146,15 @@ void Cache::announce(Netif& netif) {
 
 void Cache::add_permanent(NetifId netif, Ipv4Address ip, MacAddress mac) {
   const Key key{netif, ip};
+  // Datagrams waiting for this address leave now rather than being lost with the old entry.
+  std::deque<Packet> pending;
+  if (auto it = table_.find(key); it != table_.end()) pending = std::move(it->second.pending);
   remove(key);
   Entry& entry = table_[key];
   entry.state = State::permanent;
   entry.mac = mac;
+  Netif& out = stack_.netif(netif);
+  for (Packet& p : pending) stack_.eth().output(out, mac, eth::EtherType::ipv4, std::move(p));
 }
 
 Entry* Cache::allocate(const Key& key) {
@@ -161,9 +175,12 @@ Entry* Cache::allocate(const Key& key) {
   auto [it, inserted] = table_.try_emplace(key);
   Entry& entry = it->second;
   if (inserted) {
-    lru_.push_back(key);
-    entry.lru = std::prev(lru_.end());
-    entry.last_used = stack_.now() - config_.active_window;  // not yet used: idle
+    // Not yet used for sending, so idle: it goes to the front, the first to be evicted. An
+    // entry that carries traffic moves to the back (touch), so the front is always idle if
+    // any entry is.
+    lru_.push_front(key);
+    entry.lru = lru_.begin();
+    entry.last_used = stack_.now() - config_.active_window;
   }
   return &entry;
 }

@@ -26,6 +26,11 @@ constexpr int buffer_max = default_buffer;   // net.core.rmem_max / wmem_max
 constexpr int rcvbuf_min = 2304;             // SOCK_MIN_RCVBUF
 constexpr int sndbuf_min = 4608;             // SOCK_MIN_SNDBUF
 
+int capped_buffer(int requested) {
+  return static_cast<int>(
+      std::min<std::uint32_t>(static_cast<std::uint32_t>(requested), buffer_max));
+}
+
 sockaddr_in to_sockaddr(Ipv4Address addr, std::uint16_t port) {
   sockaddr_in sin{};
   sin.sin_family = AF_INET;
@@ -34,14 +39,23 @@ sockaddr_in to_sockaddr(Ipv4Address addr, std::uint16_t port) {
   return sin;
 }
 
-// Copies `value` into the caller's buffer the way the kernel does: truncated to *len, and
-// *len set to the full size.
+// Copies an address into the caller's buffer the way the kernel does: truncated to *len, and
+// *len set to the full size (getsockname, recvfrom).
 template <typename T>
 void copy_out(const T& value, void* out, socklen_t* len) {
   if (!out || !len) return;
   const auto n = std::min<socklen_t>(*len, sizeof(T));
   std::memcpy(out, &value, n);
   *len = sizeof(T);
+}
+
+// Copies an option value: truncated to *len, and *len set to what was copied (as Linux's
+// sock_getsockopt, unlike addresses).
+template <typename T>
+void copy_option(const T& value, void* out, socklen_t* len) {
+  const auto n = std::min<socklen_t>(*len, sizeof(T));
+  std::memcpy(out, &value, n);
+  *len = n;
 }
 
 // Reads an int option as Linux does: at least sizeof(int) bytes, else EINVAL.
@@ -92,6 +106,7 @@ std::size_t scatter(msghdr* msg, std::span<const std::uint8_t> data) {
   std::size_t copied = 0;
   for (std::size_t i = 0; i < msg->msg_iovlen && copied < data.size(); ++i) {
     const std::size_t n = std::min(msg->msg_iov[i].iov_len, data.size() - copied);
+    if (n == 0) continue;
     std::memcpy(msg->msg_iov[i].iov_base, data.data() + copied, n);
     copied += n;
   }
@@ -211,7 +226,10 @@ int Api::bind(int fd, const sockaddr* addr, socklen_t len) {
   if (!addr || len < static_cast<socklen_t>(sizeof(sockaddr_in))) return -EINVAL;
   sockaddr_in sin{};
   std::memcpy(&sin, addr, sizeof sin);
-  if (sin.sin_family != AF_INET) return -EAFNOSUPPORT;
+  // As Linux's __inet_bind: AF_UNSPEC with INADDR_ANY is taken as AF_INET, for old programs
+  // that leave sin_family zero.
+  const bool unspec_any = sin.sin_family == AF_UNSPEC && sin.sin_addr.s_addr == htonl(INADDR_ANY);
+  if (sin.sin_family != AF_INET && !unspec_any) return -EAFNOSUPPORT;
   const Ipv4Address local{ntohl(sin.sin_addr.s_addr)};
   if (s->kind == Kind::raw) {
     if (!local.is_unspecified() && !stack_.ip().is_local(local)) return -EADDRNOTAVAIL;
@@ -508,10 +526,11 @@ int Api::set_socket_option(Socket& s, int name, const void* value, socklen_t len
       return 0;
     case SO_RCVBUF:
       // socket(7): the kernel doubles the value (for bookkeeping), within its limits.
-      s.rcvbuf = std::max(rcvbuf_min, std::clamp(v, 0, buffer_max) * 2);
+      // The value is unsigned to Linux: a negative one asks for the maximum.
+      s.rcvbuf = std::max(rcvbuf_min, capped_buffer(v) * 2);
       return 0;
     case SO_SNDBUF:
-      s.sndbuf = std::max(sndbuf_min, std::clamp(v, 0, buffer_max) * 2);
+      s.sndbuf = std::max(sndbuf_min, capped_buffer(v) * 2);
       return 0;
     default:
       return -ENOPROTOOPT;  // includes SO_TYPE and SO_ERROR, which are read-only
@@ -520,7 +539,12 @@ int Api::set_socket_option(Socket& s, int name, const void* value, socklen_t len
 
 int Api::set_ip_option(Socket& s, int name, const void* value, socklen_t len) {
   int v = 0;
-  if (int err = read_int(value, len, v); err != 0) return err;
+  // As Linux's do_ip_setsockopt: an int, or a single byte when optlen is 1 to 3.
+  if (value && len >= 1 && len < static_cast<socklen_t>(sizeof(int))) {
+    v = *static_cast<const std::uint8_t*>(value);
+  } else if (int err = read_int(value, len, v); err != 0) {
+    return err;
+  }
   switch (name) {
     case IP_TTL:
       // ip(7): 1..255, or -1 for the default.
@@ -560,10 +584,10 @@ int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
   if (level == SOL_SOCKET) {
     switch (name) {
       case SO_RCVTIMEO:
-        copy_out(to_timeval(s->rcvtimeo), value, len);
+        copy_option(to_timeval(s->rcvtimeo), value, len);
         return 0;
       case SO_SNDTIMEO:
-        copy_out(to_timeval(s->sndtimeo), value, len);
+        copy_option(to_timeval(s->sndtimeo), value, len);
         return 0;
       case SO_ERROR:
         v = std::exchange(s->error, 0);
@@ -621,7 +645,7 @@ int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
   } else {
     return -ENOPROTOOPT;
   }
-  copy_out(v, value, len);
+  copy_option(v, value, len);
   return 0;
 }
 
@@ -670,7 +694,6 @@ bool Api::deliver_raw(const ip::Delivery& d) {
     }
     if (!s->local_addr.is_unspecified() && s->local_addr != d.header.dst) continue;
     if (s->connected && s->peer_addr != d.header.src) continue;
-    if (s->shut_rd) continue;
     Message m;
     // raw(7): IPv4 raw sockets receive the whole datagram, header included.
     m.data.assign(d.datagram.begin(), d.datagram.end());

@@ -115,16 +115,13 @@ void Layer::input(const ip::Delivery& delivery, Packet& payload) {
   stats.udpNoPorts++;
   // RFC 1122 §4.1.3.1: SHOULD send port unreachable (the ICMP layer rate-limits it).
   stack_.icmp().send_error(icmp::Type::dest_unreachable, icmp::unreachable::port, 0,
-                           delivery.datagram, delivery.to_group);
+                           delivery.datagram, delivery.errors_forbidden());
 }
 
 bool Layer::deliver(sock::Socket& s, const ip::Delivery& d, const Repr& udp,
                     std::span<const std::uint8_t> data) {
   Stats& stats = stack_.stats();
-  if (s.shut_rd) {
-    stats.udpInErrors++;
-    return false;
-  }
+  // After shutdown(SHUT_RD) Linux still queues UDP datagrams and recv still returns them.
   sock::Message m;
   m.data.assign(data.begin(), data.end());
   m.from = d.header.src;

@@ -31,3 +31,14 @@ TEST_CASE("an echo request gets an echo reply with the same id, sequence and dat
   CHECK(h.stats().icmpInEchos == 1);
   CHECK(h.stats().icmpOutEchoReps == 1);
 }
+
+TEST_CASE("a unicast echo request in a link-broadcast frame is answered, as Linux does",
+          "[icmp]") {
+  Harness h;
+  Tins::EthernetII frame = echo_request(9, 1, 8);
+  frame.dst_addr("ff:ff:ff:ff:ff:ff");
+  h.inject(frame);
+  auto sent = h.take();
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].rfind_pdu<Tins::ICMP>().type() == Tins::ICMP::ECHO_REPLY);
+}
