@@ -130,20 +130,6 @@ void put_cmsg(msghdr* msg, std::size_t& used, int level, int type, const void* d
   used += space;
 }
 
-int from_send_error(ip::SendError e) {
-  switch (e) {
-    case ip::SendError::none:
-      return 0;
-    case ip::SendError::no_route:
-      return ENETUNREACH;
-    case ip::SendError::too_big:
-      return EMSGSIZE;
-    case ip::SendError::bad_source:
-      return EADDRNOTAVAIL;
-  }
-  return EINVAL;
-}
-
 }  // namespace
 
 Api::Api(Stack& stack) : stack_(stack) {}
@@ -355,10 +341,7 @@ ssize_t Api::send_raw(Socket& s, std::span<const std::uint8_t> data, const socka
   } else if (!s.connected) {
     return -EDESTADDRREQ;
   }
-  ip::SendOptions options;
-  options.ttl = s.ttl > 0 ? static_cast<std::uint8_t>(s.ttl) : 0;
-  options.tos = s.tos;
-  options.dont_route = s.dont_route;
+  const ip::SendOptions options = s.send_options();
   if (stack_.ip().is_broadcast(dst) && !s.broadcast) return -EACCES;
   ip::SendError result;
   if (s.hdrincl) {
@@ -372,7 +355,7 @@ ssize_t Api::send_raw(Socket& s, std::span<const std::uint8_t> data, const socka
     result = stack_.ip().send(s.local_addr, dst, static_cast<std::uint8_t>(s.protocol),
                               Packet::copy_of(data), options);
   }
-  const int err = from_send_error(result);
+  const int err = errno_of(result);
   return err != 0 ? -err : static_cast<ssize_t>(data.size());
 }
 

@@ -8,6 +8,7 @@
 
 #include "stack/core/address.hpp"
 #include "stack/core/time.hpp"
+#include "stack/ip/ipv4.hpp"
 #include "stack/link/netif.hpp"
 
 namespace tapir::sock {
@@ -79,6 +80,11 @@ struct Socket {
 
   // Queues `m` unless SO_RCVBUF is full; returns false when it was dropped.
   bool enqueue(Message&& m);
+  // What IP_TTL, IP_TOS and SO_DONTROUTE ask of every datagram this socket sends.
+  ip::SendOptions send_options() const;
 };
+
+// The errno a failed IP send means to a socket user (0 for success).
+int errno_of(ip::SendError error);
 
 }  // namespace tapir::sock

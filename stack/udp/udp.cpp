@@ -263,22 +263,10 @@ int Layer::send(sock::Socket& s, Ipv4Address dst, std::uint16_t port,
   std::uint16_t sum = transport_checksum(src, dst, ip::protocol::udp, p.bytes());
   store16(h + 6, sum == 0 ? 0xffff : sum);
 
-  ip::SendOptions options;
-  options.ttl = s.ttl > 0 ? static_cast<std::uint8_t>(s.ttl) : 0;
-  options.tos = s.tos;
-  options.dont_route = s.dont_route;
-  switch (stack_.ip().send(src, dst, ip::protocol::udp, std::move(p), options)) {
-    case ip::SendError::none:
-      stack_.stats().udpOutDatagrams++;
-      return 0;
-    case ip::SendError::no_route:
-      return ENETUNREACH;
-    case ip::SendError::too_big:
-      return EMSGSIZE;
-    case ip::SendError::bad_source:
-      return EADDRNOTAVAIL;
-  }
-  return EINVAL;
+  const ip::SendError result =
+      stack_.ip().send(src, dst, ip::protocol::udp, std::move(p), s.send_options());
+  if (result == ip::SendError::none) stack_.stats().udpOutDatagrams++;
+  return sock::errno_of(result);
 }
 
 }  // namespace tapir::udp
