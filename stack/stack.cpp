@@ -19,16 +19,17 @@ Stack::Stack(StackConfig config)
       icmp_(*this, config.icmp),
       udp_(*this, config.ephemeral_ports),
       sockets_(*this) {
-  ip_.register_protocol(ip::protocol::icmp,
-                        [this](const ip::Delivery& d, Packet& payload) { icmp_.input(d, payload); });
+  ip_.register_protocol(ip::protocol::icmp, [this](const ip::Delivery& d, Packet& payload) {
+    icmp_.input(d, payload);
+  });
   ip_.register_protocol(ip::protocol::udp,
                         [this](const ip::Delivery& d, Packet& payload) { udp_.input(d, payload); });
   icmp_.on_error(ip::protocol::udp, [this](const icmp::ErrorReport& r) { udp_.error(r); });
   ip_.set_raw_hook([this](const ip::Delivery& d) { return sockets_.deliver_raw(d); });
-  eth_.set_capture_hook([this](const Netif& netif, std::span<const std::uint8_t> frame,
-                               bool outgoing) {
-    if (sockets_.has_capture()) sockets_.deliver_frame(netif, frame, outgoing);
-  });
+  eth_.set_capture_hook(
+      [this](const Netif& netif, std::span<const std::uint8_t> frame, bool outgoing) {
+        if (sockets_.has_capture()) sockets_.deliver_frame(netif, frame, outgoing);
+      });
 }
 
 NetifId Stack::add_netif(const NetifConfig& config, TransmitFn transmit, Instant now) {
@@ -55,8 +56,8 @@ bool Stack::add_route(Ipv4Cidr destination, Ipv4Address gateway) {
   // RFC 1122 §3.3.1.1: a gateway must be directly reachable.
   auto via = ip_.routes().lookup(gateway);
   if (!via || via->gateway) return false;
-  ip_.routes().add(ip::Route{Ipv4Cidr{destination.network(), destination.prefix_len}, gateway,
-                             via->netif, 0});
+  ip_.routes().add(
+      ip::Route{Ipv4Cidr{destination.network(), destination.prefix_len}, gateway, via->netif, 0});
   return true;
 }
 

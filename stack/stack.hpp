@@ -24,8 +24,8 @@
 namespace tapir {
 
 struct StackConfig {
-  bool forwarding = false;     // act as a router between interfaces (RFC 1812)
-  bool send_redirects = true;  // RFC 1812 §4.3.3.2 / §5.2.7.2, when forwarding
+  bool forwarding = false;        // act as a router between interfaces (RFC 1812)
+  bool send_redirects = true;     // RFC 1812 §4.3.3.2 / §5.2.7.2, when forwarding
   std::uint8_t default_ttl = 64;  // RFC 1700 / Linux ip_default_ttl
   std::uint64_t seed = 0x7a9179;  // ephemeral choices (IP ID start, ...); tests fix it
   arp::Config arp;

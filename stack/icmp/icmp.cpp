@@ -55,7 +55,9 @@ void Layer::on_error(std::uint8_t protocol, ErrorHandler handler) {
   error_handlers_.emplace_back(protocol, std::move(handler));
 }
 
-void Layer::on_echo_reply(EchoReplyHandler handler) { echo_handlers_.push_back(std::move(handler)); }
+void Layer::on_echo_reply(EchoReplyHandler handler) {
+  echo_handlers_.push_back(std::move(handler));
+}
 
 void Layer::input(const ip::Delivery& delivery, Packet& payload) {
   Stats& stats = stack_.stats();
@@ -172,8 +174,8 @@ void Layer::reply_address_mask(const ip::Delivery& delivery, const Packet& paylo
   // RFC 1122 §3.2.2.9: reply to a broadcast request goes to the broadcast address.
   const Ipv4Address dst =
       delivery.header.src.is_unspecified() ? Ipv4Address::broadcast() : delivery.header.src;
-  send(netif.address->address, dst,
-       Repr{Type::address_mask_reply, 0, load32(payload.data() + 4)}, body);
+  send(netif.address->address, dst, Repr{Type::address_mask_reply, 0, load32(payload.data() + 4)},
+       body);
 }
 
 void Layer::report_error(const ip::Delivery& delivery, const Repr& repr, const Packet& payload) {
@@ -216,7 +218,8 @@ void Layer::send_error(Type type, std::uint8_t code, std::uint32_t rest,
     return;
   }
   // RFC 792: quote the internet header plus the first 64 bits of the original data.
-  const auto quote = original.first(std::min<std::size_t>(original.size(), header->header_len + 8U));
+  const auto quote =
+      original.first(std::min<std::size_t>(original.size(), header->header_len + 8U));
   // RFC 1812 §4.3.2.4: the source is the address of the interface the error leaves by; for
   // an error about a datagram sent to us, the address it was sent to (what `ping` expects).
   const Ipv4Address from = stack_.ip().is_local(header->dst) ? header->dst : Ipv4Address::any();
@@ -229,8 +232,7 @@ void Layer::send_error(Type type, std::uint8_t code, std::uint32_t rest,
 }
 
 bool Layer::send_echo_request(Ipv4Address dst, std::uint16_t id, std::uint16_t sequence,
-                              std::span<const std::uint8_t> data,
-                              const ip::SendOptions& options) {
+                              std::span<const std::uint8_t> data, const ip::SendOptions& options) {
   stack_.stats().icmpOutEchos++;
   const std::uint32_t rest = (std::uint32_t{id} << 16) | sequence;
   Packet p(header_len + data.size());
@@ -274,7 +276,8 @@ void Layer::send(Ipv4Address src, Ipv4Address dst, const Repr& repr,
   std::copy(body.begin(), body.end(), h + header_len);
   store16(h + 2, internet_checksum(p.bytes()));
   stack_.stats().icmpOutMsgs++;
-  if (stack_.ip().send(src, dst, ip::protocol::icmp, std::move(p), options) != ip::SendError::none) {
+  if (stack_.ip().send(src, dst, ip::protocol::icmp, std::move(p), options) !=
+      ip::SendError::none) {
     stack_.stats().icmpOutErrors++;
   }
 }

@@ -168,40 +168,25 @@ void Layer::deliver(const Delivery& delivery, Packet&& datagram) {
 
 void Layer::report_bad_header(Netif& netif, const Packet& packet, HeaderError error,
                               const Repr& partial, bool link_broadcast) {
+  // Each reason has its own counter; all but truncation also count as ipInHdrErrors (RFC 4293
+  // counts a datagram shorter than its header says as ipInTruncatedPkts instead).
+  struct Reason {
+    std::uint64_t Stats::*counter;
+    const char* text;
+  };
+  static constexpr Reason reasons[] = {
+      {&Stats::ipInTruncatedPkts, "truncated"},
+      {&Stats::ipInBadVersion, "bad version"},
+      {&Stats::ipInBadHeaderLength, "bad header length"},
+      {&Stats::ipInBadTotalLength, "bad total length"},
+      {&Stats::ipInCsumErrors, "bad checksum"},
+      {&Stats::ipInBadOptions, "bad options"},
+  };
+  const Reason& reason = reasons[static_cast<std::size_t>(error)];
   Stats& stats = stack_.stats();
-  const char* reason = "";
-  switch (error) {
-    case HeaderError::truncated:
-      stats.ipInTruncatedPkts++;
-      reason = "truncated";
-      break;
-    case HeaderError::bad_version:
-      stats.ipInHdrErrors++;
-      stats.ipInBadVersion++;
-      reason = "bad version";
-      break;
-    case HeaderError::bad_header_len:
-      stats.ipInHdrErrors++;
-      stats.ipInBadHeaderLength++;
-      reason = "bad header length";
-      break;
-    case HeaderError::bad_total_len:
-      stats.ipInHdrErrors++;
-      stats.ipInBadTotalLength++;
-      reason = "bad total length";
-      break;
-    case HeaderError::bad_checksum:
-      stats.ipInHdrErrors++;
-      stats.ipInCsumErrors++;
-      reason = "bad checksum";
-      break;
-    case HeaderError::bad_options:
-      stats.ipInHdrErrors++;
-      stats.ipInBadOptions++;
-      reason = "bad options";
-      break;
-  }
-  stack_.trace(tapir::Layer::ip, [&] { return netif.name + " drop: " + std::string(reason); });
+  stats.*reason.counter += 1;
+  if (error != HeaderError::truncated) stats.ipInHdrErrors++;
+  stack_.trace(tapir::Layer::ip, [&] { return netif.name + " drop: " + reason.text; });
   if (error == HeaderError::bad_options) {
     // RFC 1122 §3.2.2.5 / RFC 792: parameter problem, pointer to the offending octet. The
     // header is otherwise sound (its checksum passed), so its source can be trusted.

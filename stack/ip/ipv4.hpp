@@ -44,7 +44,7 @@ struct SendOptions {
   std::uint8_t ttl = 0;  // 0: the stack's default TTL
   std::uint8_t tos = 0;
   bool dont_fragment = false;
-  bool dont_route = false;  // SO_DONTROUTE: only directly connected destinations
+  bool dont_route = false;       // SO_DONTROUTE: only directly connected destinations
   std::optional<NetifId> netif;  // send out of this interface (multicast/broadcast)
 };
 
@@ -95,8 +95,8 @@ class Layer {
   // ipputp: fragments if needed, then hands each piece to ARP for `next_hop`.
   SendError put(Netif& out, Ipv4Address next_hop, Packet&& datagram, const Repr& header);
   void loop_back(Packet&& datagram);
-  void report_bad_header(Netif& netif, const Packet& packet, HeaderError error,
-                         const Repr& partial, bool link_broadcast);
+  void report_bad_header(Netif& netif, const Packet& packet, HeaderError error, const Repr& partial,
+                         bool link_broadcast);
   void reassembly_timed_out(std::span<const std::uint8_t> first_fragment);
 
   Stack& stack_;

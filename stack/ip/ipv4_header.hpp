@@ -21,6 +21,7 @@ inline constexpr std::uint8_t udp = 17;
 }  // namespace protocol
 
 // Why a datagram was refused; each maps to one counter.
+// (ip::Layer::report_bad_header indexes a table by this order.)
 enum class HeaderError : std::uint8_t {
   truncated,       // shorter than 20 bytes or than its own total length
   bad_version,     // version != 4
@@ -53,7 +54,7 @@ struct Repr {
   // Checks version, IHL, total length against `bytes`, the checksum and the option list.
   // Options are walked (RFC 791 §3.1: EOL, NOP, then type-length-value) and otherwise ignored.
   static std::variant<Repr, HeaderError> parse(std::span<const std::uint8_t> bytes,
-                                              Repr* partial = nullptr);
+                                               Repr* partial = nullptr);
   // Writes a 20-byte header (no options) with its checksum into `out`.
   void emit(std::span<std::uint8_t> out);
 };

@@ -13,7 +13,7 @@
 namespace tapir::ip {
 
 struct Route {
-  Ipv4Cidr destination;           // network() is the key; host bits are ignored
+  Ipv4Cidr destination;                // network() is the key; host bits are ignored
   std::optional<Ipv4Address> gateway;  // none: directly connected
   NetifId netif = 0;
   std::uint32_t metric = 0;

@@ -19,7 +19,8 @@ std::optional<Repr> Repr::parse(std::span<const std::uint8_t> bytes) {
     return std::nullopt;
   }
   const std::uint16_t op = load16(p + 6);
-  if (op != static_cast<std::uint16_t>(Op::request) && op != static_cast<std::uint16_t>(Op::reply)) {
+  if (op != static_cast<std::uint16_t>(Op::request) &&
+      op != static_cast<std::uint16_t>(Op::reply)) {
     return std::nullopt;
   }
   return Repr{static_cast<Op>(op), MacAddress::from(p + 8), Ipv4Address{load32(p + 14)},

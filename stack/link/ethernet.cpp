@@ -34,7 +34,8 @@ void Layer::input(Netif& netif, std::span<const std::uint8_t> frame) {
   auto repr = Repr::parse(frame);
   if (!repr) {
     stats.ifInErrors++;
-    stack_.trace(tapir::Layer::eth, [&] { return "drop: runt frame of " + std::to_string(frame.size()) + " bytes"; });
+    stack_.trace(tapir::Layer::eth,
+                 [&] { return "drop: runt frame of " + std::to_string(frame.size()) + " bytes"; });
     return;
   }
   if (!accepts(netif, repr->dst)) {
@@ -45,8 +46,8 @@ void Layer::input(Netif& netif, std::span<const std::uint8_t> frame) {
   stack_.trace(tapir::Layer::eth, [&] {
     char type[8];
     std::snprintf(type, sizeof type, "%04x", repr->ethertype);
-    return netif.name + " in " + repr->src.to_string() + " > " + repr->dst.to_string() +
-           " type " + type + " len " + std::to_string(frame.size());
+    return netif.name + " in " + repr->src.to_string() + " > " + repr->dst.to_string() + " type " +
+           type + " len " + std::to_string(frame.size());
   });
   switch (static_cast<EtherType>(repr->ethertype)) {
     case EtherType::arp:

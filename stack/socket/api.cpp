@@ -22,9 +22,9 @@ namespace {
 
 constexpr int first_fd = 3;  // like a process's: 0-2 are never sockets
 constexpr int max_sockets = 1024;
-constexpr int buffer_max = default_buffer;   // net.core.rmem_max / wmem_max
-constexpr int rcvbuf_min = 2304;             // SOCK_MIN_RCVBUF
-constexpr int sndbuf_min = 4608;             // SOCK_MIN_SNDBUF
+constexpr int buffer_max = default_buffer;  // net.core.rmem_max / wmem_max
+constexpr int rcvbuf_min = 2304;            // SOCK_MIN_RCVBUF
+constexpr int sndbuf_min = 4608;            // SOCK_MIN_SNDBUF
 
 int capped_buffer(int requested) {
   return static_cast<int>(
@@ -266,9 +266,13 @@ int Api::connect(int fd, const sockaddr* addr, socklen_t len) {
   return 0;
 }
 
-int Api::listen(int fd, int) { return find(fd) ? -EOPNOTSUPP : -EBADF; }
+int Api::listen(int fd, int) {
+  return find(fd) ? -EOPNOTSUPP : -EBADF;
+}
 
-int Api::accept(int fd, sockaddr*, socklen_t*) { return find(fd) ? -EOPNOTSUPP : -EBADF; }
+int Api::accept(int fd, sockaddr*, socklen_t*) {
+  return find(fd) ? -EOPNOTSUPP : -EBADF;
+}
 
 ssize_t Api::sendto(int fd, const void* buf, std::size_t len, int flags, const sockaddr* addr,
                     socklen_t addr_len) {

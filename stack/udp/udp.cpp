@@ -84,7 +84,7 @@ void Layer::input(const ip::Delivery& delivery, Packet& payload) {
   payload.truncate(udp.length);
   // RFC 768 / RFC 1122 §4.1.3.4: a zero checksum means "none"; otherwise it must verify.
   if (udp.checksum != 0 && transport_checksum(delivery.header.src, delivery.header.dst,
-                                               ip::protocol::udp, payload.bytes()) != 0) {
+                                              ip::protocol::udp, payload.bytes()) != 0) {
     stats.udpInErrors++;
     stats.udpInCsumErrors++;
     return;
@@ -155,17 +155,39 @@ void Layer::error(const icmp::ErrorReport& report) {
   switch (report.message.type) {
     case icmp::Type::dest_unreachable:
       switch (report.message.code) {
-        case icmp::unreachable::net: err = ENETUNREACH; hard = true; break;
-        case icmp::unreachable::host: err = EHOSTUNREACH; hard = true; break;
-        case icmp::unreachable::protocol: err = ENOPROTOOPT; hard = true; break;
-        case icmp::unreachable::port: err = ECONNREFUSED; hard = true; break;
-        case icmp::unreachable::fragmentation_needed: err = EMSGSIZE; break;
-        default: err = EHOSTUNREACH; break;
+        case icmp::unreachable::net:
+          err = ENETUNREACH;
+          hard = true;
+          break;
+        case icmp::unreachable::host:
+          err = EHOSTUNREACH;
+          hard = true;
+          break;
+        case icmp::unreachable::protocol:
+          err = ENOPROTOOPT;
+          hard = true;
+          break;
+        case icmp::unreachable::port:
+          err = ECONNREFUSED;
+          hard = true;
+          break;
+        case icmp::unreachable::fragmentation_needed:
+          err = EMSGSIZE;
+          break;
+        default:
+          err = EHOSTUNREACH;
+          break;
       }
       break;
-    case icmp::Type::time_exceeded: err = EHOSTUNREACH; break;
-    case icmp::Type::parameter_problem: err = EPROTO; hard = true; break;
-    default: return;
+    case icmp::Type::time_exceeded:
+      err = EHOSTUNREACH;
+      break;
+    case icmp::Type::parameter_problem:
+      err = EPROTO;
+      hard = true;
+      break;
+    default:
+      return;
   }
   // As Linux: without IP_RECVERR only connected sockets hear of hard errors (an unconnected
   // socket cannot tell which of its peers the error is about).
