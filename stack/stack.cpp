@@ -17,11 +17,14 @@ Stack::Stack(StackConfig config)
       arp_(*this, config.arp),
       ip_(*this, with_hash_seed(config.reassembly, random_())),
       icmp_(*this, config.icmp),
+      igmp_(*this, config.igmp),
       udp_(*this, config.ephemeral_ports),
       sockets_(*this) {
   ip_.register_protocol(ip::protocol::icmp, [this](const ip::Delivery& d, Packet& payload) {
     icmp_.input(d, payload);
   });
+  ip_.register_protocol(ip::protocol::igmp,
+                        [this](const ip::Delivery& d, Packet& payload) { igmp_.input(d, payload); });
   ip_.register_protocol(ip::protocol::udp,
                         [this](const ip::Delivery& d, Packet& payload) { udp_.input(d, payload); });
   icmp_.on_error(ip::protocol::udp, [this](const icmp::ErrorReport& r) { udp_.error(r); });
@@ -43,6 +46,7 @@ NetifId Stack::add_netif(const NetifConfig& config, TransmitFn transmit, Instant
   netif->transmit = std::move(transmit);
   netifs_.push_back(std::move(netif));
   Netif& added = *netifs_.back();
+  igmp_.interface_up(added);
   if (added.address) {
     // The connected route (RFC 1122 §3.3.1.1: "on the same network").
     ip_.routes().add(ip::Route{Ipv4Cidr{added.address->network(), added.address->prefix_len},

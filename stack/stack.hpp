@@ -14,6 +14,7 @@
 #include "stack/core/timer.hpp"
 #include "stack/core/trace.hpp"
 #include "stack/icmp/icmp.hpp"
+#include "stack/igmp/igmp.hpp"
 #include "stack/ip/ipv4.hpp"
 #include "stack/link/arp.hpp"
 #include "stack/link/ethernet.hpp"
@@ -31,6 +32,7 @@ struct StackConfig {
   arp::Config arp;
   ip::ReassemblyConfig reassembly;
   icmp::Config icmp;
+  igmp::Config igmp;
   udp::PortRange ephemeral_ports;  // RFC 6056 range for UDP (and later TCP) local ports
 };
 
@@ -71,6 +73,7 @@ class Stack {
   arp::Cache& arp() { return arp_; }
   ip::Layer& ip() { return ip_; }
   icmp::Layer& icmp() { return icmp_; }
+  igmp::Layer& igmp() { return igmp_; }
   udp::Layer& udp() { return udp_; }
   // The BSD socket calls (non-blocking; errors as negative errno).
   sock::Api& sockets() { return sockets_; }
@@ -97,6 +100,7 @@ class Stack {
   arp::Cache arp_;
   ip::Layer ip_;
   icmp::Layer icmp_;
+  igmp::Layer igmp_;
   udp::Layer udp_;
   sock::Api sockets_;
 };

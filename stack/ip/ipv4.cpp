@@ -59,14 +59,15 @@ std::optional<Ipv4Address> Layer::source_for(Ipv4Address dst) const {
   return out.address->address;
 }
 
-bool Layer::accepts(const Repr& header, bool& to_group) const {
+bool Layer::accepts(NetifId netif, const Repr& header, bool& to_group) const {
   const Ipv4Address dst = header.dst;
   // RFC 2644: a directed broadcast, even for another interface's subnet, is taken as a
   // broadcast here and never forwarded (no smurf amplifier).
   to_group = dst.is_multicast() || is_broadcast(dst);
   if (to_group) {
-    // RFC 1112 §7.2: only groups the interface has joined; 224.0.0.1 is always joined.
-    return !dst.is_multicast() || dst == Ipv4Address{224, 0, 0, 1};
+    // RFC 1112 §7.2 / RFC 3376 §3.2: only groups the interface has joined, from sources its
+    // filter lets through (224.0.0.1 is always joined).
+    return !dst.is_multicast() || stack_.igmp().accepts(netif, dst, header.src);
   }
   // RFC 1122 §3.3.4.2: the weak end-system model (as Linux): any of our addresses is ours,
   // whichever interface it arrived on. RFC 1122 §3.2.1.3: 127/8 never comes from a wire.
@@ -99,7 +100,7 @@ void Layer::input(Netif& netif, Packet&& packet, bool link_broadcast) {
   }
 
   bool to_group = false;
-  if (!accepts(header, to_group)) {
+  if (!accepts(netif.id, header, to_group)) {
     if (stack_.config().forwarding && !link_broadcast && !to_group && !header.dst.is_loopback()) {
       forward(netif, std::move(packet), header, link_broadcast);
     } else {
@@ -191,7 +192,7 @@ void Layer::report_bad_header(Netif& netif, const Packet& packet, HeaderError er
     // RFC 1122 §3.2.2.5 / RFC 792: parameter problem, pointer to the offending octet. The
     // header is otherwise sound (its checksum passed), so its source can be trusted.
     bool to_group = false;
-    const bool ours = accepts(partial, to_group);
+    const bool ours = accepts(netif.id, partial, to_group);
     if (ours || stack_.config().forwarding) {
       const auto pointer = static_cast<std::uint32_t>(partial.bad_option_pointer) << 24;
       stack_.icmp().send_error(icmp::Type::parameter_problem, 0, pointer,
@@ -254,23 +255,25 @@ SendError Layer::send(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, P
                       const SendOptions& options) {
   Stats& stats = stack_.stats();
   stats.ipOutRequests++;
-  if (payload.size() + min_header_len > max_datagram_len) {
+  Repr h;
+  h.router_alert = options.router_alert;
+  const std::size_t header_len = h.emitted_len();
+  if (payload.size() + header_len > max_datagram_len) {
     stats.ipOutDiscards++;
     return SendError::too_big;
   }
-  Repr h;
   h.dst = dst;
   h.protocol = protocol;
   h.ttl = options.ttl != 0 ? options.ttl : stack_.config().default_ttl;
   h.tos = options.tos;
   h.dont_fragment = options.dont_fragment;
   h.id = next_id_++;
-  h.total_len = static_cast<std::uint16_t>(payload.size() + min_header_len);
+  h.total_len = static_cast<std::uint16_t>(payload.size() + header_len);
 
   // Local destinations never touch the wire.
   if (is_local(dst)) {
     h.src = src.is_unspecified() ? dst : src;
-    h.emit(payload.prepend(min_header_len));
+    h.emit(payload.prepend(header_len));
     loop_back(std::move(payload));
     return SendError::none;
   }
@@ -295,8 +298,12 @@ SendError Layer::send(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, P
     stats.ipFragFails++;
     return SendError::too_big;
   }
-  h.emit(payload.prepend(min_header_len));
+  h.emit(payload.prepend(header_len));
   stack_.trace(tapir::Layer::ip, [&] { return out->name + " out " + describe(h); });
+  // RFC 1112 §6.1: with IP_MULTICAST_LOOP, local members get a copy of what we send.
+  if (dst.is_multicast() && options.multicast_loop && stack_.igmp().joined(out->id, dst)) {
+    loop_back(Packet::copy_of(payload.bytes()));
+  }
   return put(*out, next_hop, std::move(payload), h);
 }
 
@@ -356,11 +363,13 @@ std::optional<Layer::Hop> Layer::choose_hop(Ipv4Address dst, const SendOptions& 
   if (options.netif && *options.netif < stack_.netif_count()) {
     return Hop{&stack_.netif(*options.netif), dst};
   }
-  if (dst.is_broadcast()) {
+  auto route = routes_.lookup(dst);
+  // The limited broadcast, and multicast without a route for 224/4, leave by the first
+  // interface (as Linux with no multicast route picks the default one).
+  if (dst.is_broadcast() || (dst.is_multicast() && !route)) {
     if (stack_.netif_count() == 0) return std::nullopt;
     return Hop{&stack_.netif(0), dst};
   }
-  auto route = routes_.lookup(dst);
   // SO_DONTROUTE: only directly connected destinations.
   if (!route || (options.dont_route && route->gateway)) return std::nullopt;
   return Hop{&stack_.netif(route->netif), route->gateway.value_or(dst)};

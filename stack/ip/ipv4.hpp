@@ -46,6 +46,11 @@ struct SendOptions {
   bool dont_fragment = false;
   bool dont_route = false;       // SO_DONTROUTE: only directly connected destinations
   std::optional<NetifId> netif;  // send out of this interface (multicast/broadcast)
+  // IP_MULTICAST_LOOP: a datagram to a group this host has joined on the outgoing interface
+  // is also delivered locally (RFC 1112 §6.1).
+  bool multicast_loop = true;
+  // The Router Alert option (RFC 2113), which IGMP messages carry (RFC 2236 §2, RFC 3376 §4).
+  bool router_alert = false;
 };
 
 enum class SendError : std::uint8_t { none, no_route, too_big, bad_source };
@@ -89,7 +94,7 @@ class Layer {
     Ipv4Address next_hop;
   };
   std::optional<Hop> choose_hop(Ipv4Address dst, const SendOptions& options);
-  bool accepts(const Repr& header, bool& to_group) const;
+  bool accepts(NetifId netif, const Repr& header, bool& to_group) const;
   void deliver(const Delivery& delivery, Packet&& datagram);
   void forward(Netif& in, Packet&& datagram, const Repr& header, bool link_broadcast);
   // ipputp: fragments if needed, then hands each piece to ARP for `next_hop`.

@@ -69,9 +69,9 @@ std::variant<Repr, HeaderError> Repr::parse(std::span<const std::uint8_t> bytes,
 }
 
 void Repr::emit(std::span<std::uint8_t> out) {
-  header_len = min_header_len;
+  header_len = static_cast<std::uint8_t>(emitted_len());
   std::uint8_t* p = out.data();
-  p[0] = 0x45;
+  p[0] = static_cast<std::uint8_t>(0x40 | (header_len / 4));
   p[1] = tos;
   store16(p + 2, total_len);
   store16(p + 4, id);
@@ -84,7 +84,13 @@ void Repr::emit(std::span<std::uint8_t> out) {
   store16(p + 10, 0);
   store32(p + 12, src.value());
   store32(p + 16, dst.value());
-  checksum = internet_checksum(out.first(min_header_len));
+  if (router_alert) {
+    // RFC 2113 §2.1: type 148 (copied, class 0, number 20), length 4, value 0.
+    p[20] = 0x94;
+    p[21] = 4;
+    store16(p + 22, 0);
+  }
+  checksum = internet_checksum(out.first(header_len));
   store16(p + 10, checksum);
 }
 

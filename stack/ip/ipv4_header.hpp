@@ -47,6 +47,8 @@ struct Repr {
   // Offset of the first malformed option octet from the header start, for ICMP parameter
   // problem (RFC 1122 §3.2.2.5); only meaningful with HeaderError::bad_options.
   std::uint8_t bad_option_pointer = 0;
+  // emit() adds the Router Alert option (RFC 2113), making a 24-byte header.
+  bool router_alert = false;
 
   std::uint16_t payload_len() const { return static_cast<std::uint16_t>(total_len - header_len); }
   bool is_fragment() const { return more_fragments || fragment_offset != 0; }
@@ -55,7 +57,10 @@ struct Repr {
   // Options are walked (RFC 791 §3.1: EOL, NOP, then type-length-value) and otherwise ignored.
   static std::variant<Repr, HeaderError> parse(std::span<const std::uint8_t> bytes,
                                                Repr* partial = nullptr);
-  // Writes a 20-byte header (no options) with its checksum into `out`.
+  // The header emit() writes: 20 bytes, 24 with Router Alert.
+  std::size_t emitted_len() const { return router_alert ? min_header_len + 4 : min_header_len; }
+  // Writes the header (no options but Router Alert) with its checksum into `out`
+  // (out.size() >= emitted_len()). total_len must already count the header.
   void emit(std::span<std::uint8_t> out);
 };
 

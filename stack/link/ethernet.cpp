@@ -21,10 +21,10 @@ void Repr::emit(std::span<std::uint8_t> header) const {
 }
 
 bool Layer::accepts(const Netif& netif, MacAddress dst) const {
-  // Our own address and broadcast; multicast only for the all-hosts group 224.0.0.1
-  // (RFC 1112 §6.4) until a host-group table feeds the filter.
+  // Our own address, broadcast, and the multicast MACs of joined groups (RFC 1112 §6.4);
+  // frames for groups nobody joined are dropped and counted (ifInDiscards).
   return dst == netif.mac || dst.is_broadcast() ||
-         dst == MacAddress::multicast_for(Ipv4Address{224, 0, 0, 1});
+         (dst.is_multicast() && netif.accepts_multicast(dst));
 }
 
 void Layer::input(Netif& netif, std::span<const std::uint8_t> frame) {

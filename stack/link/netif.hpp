@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 #include "stack/core/address.hpp"
 
@@ -30,11 +31,30 @@ struct Netif {
   std::uint32_t mtu = 1500;
   std::optional<Ipv4Cidr> address;
   TransmitFn transmit;
+  // The link-layer multicast filter (RFC 1112 §6.4): MACs of joined groups, with a count of
+  // the groups that map to each (32 groups share one MAC). The IGMP layer keeps it.
+  std::unordered_map<std::uint64_t, int> multicast_macs;
+
+  void join_mac(MacAddress group_mac) { ++multicast_macs[key(group_mac)]; }
+  void leave_mac(MacAddress group_mac) {
+    auto it = multicast_macs.find(key(group_mac));
+    if (it != multicast_macs.end() && --it->second <= 0) multicast_macs.erase(it);
+  }
+  bool accepts_multicast(MacAddress group_mac) const {
+    return multicast_macs.contains(key(group_mac));
+  }
 
   bool has_address(Ipv4Address a) const { return address && address->address == a; }
   // The subnet-directed broadcast of this interface (RFC 922), if it has an address.
   bool is_directed_broadcast(Ipv4Address a) const {
     return address && address->prefix_len < 31 && a == address->directed_broadcast();
+  }
+
+ private:
+  static std::uint64_t key(MacAddress m) {
+    std::uint64_t k = 0;
+    for (std::uint8_t b : m.bytes()) k = (k << 8) | b;
+    return k;
   }
 };
 
