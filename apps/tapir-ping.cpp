@@ -1,27 +1,21 @@
 // tapir-ping: iputils-style ping (ICMP echo, RFC 792) from a tapir host over a raw ICMP socket.
 #include <arpa/inet.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/time.h>
 
 #include <algorithm>
-#include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
-#include <string_view>
-#include <thread>
 #include <vector>
 
+#include <tapir/app.hpp>
 #include <tapir/host.hpp>
 #include <tapir/socket.hpp>
 
@@ -52,157 +46,6 @@ struct Settings {
   std::optional<microseconds> timeout;  // -W: how long to wait for the last replies
   bool quiet = false;
   bool broadcast = false;  // -b
-};
-
-// --- command line -----------------------------------------------------------------------
-
-std::optional<long> parse_integer(std::string_view text, long min, long max) {
-  long v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc{} || ptr != end || v < min || v > max) return std::nullopt;
-  return v;
-}
-
-std::optional<microseconds> parse_seconds(std::string_view text, double min, double max) {
-  std::string s(text);
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0' || !std::isfinite(v) || v < min || v > max) return std::nullopt;
-  return microseconds(std::llround(v * 1e6));
-}
-
-// iputils' short options and their names in tapir's --flag parser, which takes only long flags.
-struct ShortOption {
-  std::string_view short_name;
-  std::string_view long_name;
-  bool takes_value;
-};
-constexpr ShortOption kShortOptions[] = {
-    {"-c", "--count", true},      {"-i", "--interval", true}, {"-s", "--size", true},
-    {"-t", "--ttl", true},        {"-W", "--timeout", true},  {"-q", "--quiet", false},
-    {"-b", "--broadcast", false},
-};
-
-struct CommandLine {
-  tapir::Options options;
-  std::string dest;
-};
-
-[[noreturn]] void usage_error(const tapir::OptionParser& parser, const std::string& message) {
-  std::fprintf(stderr, "%s: %s\n", parser.program().c_str(), message.c_str());
-  std::exit(2);
-}
-
-// "-c 3" and "-c3" become "--count 3", as getopt would read them.
-std::vector<std::string> with_long_flags(int argc, char** argv) {
-  std::vector<std::string> words;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const ShortOption* match = nullptr;
-    for (const ShortOption& o : kShortOptions) {
-      if (arg.starts_with(o.short_name) && (arg.size() == 2 || o.takes_value)) match = &o;
-    }
-    if (!match) {
-      words.emplace_back(arg);
-      continue;
-    }
-    words.emplace_back(match->long_name);
-    if (arg.size() > 2) words.emplace_back(arg.substr(2));
-    if (arg.size() == 2 && match->takes_value && i + 1 < argc) words.emplace_back(argv[++i]);
-  }
-  return words;
-}
-
-// tapir's OptionParser takes --flags only, and ping is used as `ping -c 3 DEST`. So after the short
-// options are rewritten, DEST is the one word outside the flags: the word whose removal leaves
-// a command line the parser accepts, tried from the last word back (so that `--pcap FILE DEST`
-// reads as meant). `settings` is what the parser's callbacks fill in; each try starts afresh.
-CommandLine parse_command_line(const tapir::OptionParser& parser, Settings& settings, int argc,
-                               char** argv) {
-  const std::vector<std::string> words = with_long_flags(argc, argv);
-  for (const std::string& word : words) {
-    if (word == "--help" || word == "-h") {
-      std::fputs(parser.usage().c_str(), stdout);
-      std::exit(0);
-    }
-  }
-  std::optional<std::string> address_error;  // why it failed with an address taken as DEST
-  for (std::size_t i = words.size(); i-- > 0;) {
-    if (words[i].starts_with('-')) continue;
-    std::vector<std::string_view> rest(words.begin(), words.end());
-    rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
-    settings = Settings{};
-    try {
-      return CommandLine{parser.parse(rest), words[i]};
-    } catch (const tapir::OptionError& e) {
-      in_addr unused{};
-      if (!address_error && inet_pton(AF_INET, words[i].c_str(), &unused) == 1) {
-        address_error = e.what();
-      }
-    }
-  }
-  if (address_error) usage_error(parser, *address_error);
-  try {
-    settings = Settings{};
-    parser.parse(std::vector<std::string_view>(words.begin(), words.end()));
-  } catch (const tapir::OptionError& e) {
-    usage_error(parser, e.what());
-  }
-  usage_error(parser, "expected DEST, the IPv4 address to ping (try --help)");
-}
-
-// --- signals ----------------------------------------------------------------------------
-
-// SIGINT and SIGTERM end the run (ping then prints its summary, as iputils), SIGUSR1 prints the
-// counters. main() blocks them before the Host starts, so its thread inherits the mask, and
-// this thread takes them. It wakes a recvfrom() or poll() blocked on `fd` by shutting the
-// socket down for reading: they then return 0 / POLLIN, as on Linux (shutdown(2)).
-class SignalWatch {
- public:
-  static sigset_t block() {
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int s : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&signals, s);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    return signals;
-  }
-
-  SignalWatch(tapir::Host& host, int fd, sigset_t signals)
-      : thread_([this, &host, fd, signals] { run(host, fd, signals); }) {}
-  ~SignalWatch() {
-    finished_ = true;
-    pthread_kill(thread_.native_handle(), SIGTERM);  // ends its sigtimedwait() now
-    thread_.join();
-  }
-
-  bool stopped() const { return stopped_; }
-  // Once stopped(): why the Host's loop ended on its own (its TAP was deleted...), if it did.
-  std::optional<std::string> failure() const {
-    return stopped_ ? failure_ : std::optional<std::string>();
-  }
-
- private:
-  void run(tapir::Host& host, int fd, sigset_t signals) {
-    const timespec second{1, 0};  // how often to look at host.failure(), as tapird
-    while (!finished_) {
-      const int signal = sigtimedwait(&signals, nullptr, &second);
-      if (finished_) break;
-      if (signal == SIGUSR1) host.print_stats(std::cerr);
-      if (stopped_) continue;
-      if (signal != SIGINT && signal != SIGTERM) {
-        failure_ = host.failure();
-        if (!failure_) continue;
-      }
-      stopped_ = true;
-      tapir::shutdown(fd, SHUT_RD);
-    }
-  }
-
-  std::atomic<bool> finished_{false};
-  std::atomic<bool> stopped_{false};
-  std::optional<std::string> failure_;  // written only before stopped_ is set
-  std::thread thread_;
 };
 
 // --- ICMP -------------------------------------------------------------------------------
@@ -487,64 +330,41 @@ int milliseconds_until(Clock::time_point deadline) {
 
 int main(int argc, char** argv) {
   Settings settings;
+  in_addr dest{};
   tapir::OptionParser parser(
       "tapir-ping",
       "Sends ICMP echo requests to DEST from a tapir host and prints the replies, as iputils "
       "ping.\nDEST (an IPv4 address) goes anywhere among the flags: tapir-ping --tap tap0 --ip "
       "10.0.0.2/24 -c 3 10.0.0.1.\nShort forms: -c -i -s -t -W -q -b.");
-  parser.add_option("--count", "N", "(-c) stop after N echo requests", [&](std::string_view v) {
-    auto n = parse_integer(v, 1, 1L << 62);
-    if (!n) return std::optional(tapir::OptionParser::expected("a count of 1 or more", v));
-    settings.count = *n;
-    return std::optional<std::string>();
-  });
-  parser.add_option("--interval", "S", "(-i) seconds between requests (1; fractions allowed)",
-                    [&](std::string_view v) {
-                      auto s = parse_seconds(v, 0.001, 3600);
-                      if (!s) {
-                        return std::optional(tapir::OptionParser::expected(
-                            "seconds from 0.001 to 3600 like 0.2", v));
-                      }
-                      settings.interval = *s;
-                      return std::optional<std::string>();
-                    });
-  parser.add_option("--size", "N", "(-s) data bytes per request (56)", [&](std::string_view v) {
-    auto n = parse_integer(v, 0, kMaxData);
-    if (!n) return std::optional(tapir::OptionParser::expected("a size from 0 to 65507", v));
-    settings.size = static_cast<std::size_t>(*n);
-    return std::optional<std::string>();
-  });
-  parser.add_option("--ttl", "N", "(-t) IP time to live (64)", [&](std::string_view v) {
-    auto n = parse_integer(v, 1, 255);
-    if (!n) return std::optional(tapir::OptionParser::expected("a TTL from 1 to 255", v));
-    settings.ttl = static_cast<int>(*n);
-    return std::optional<std::string>();
-  });
-  parser.add_option(
-      "--timeout", "S", "(-W) seconds to wait for the last replies (10)", [&](std::string_view v) {
-        auto s = parse_seconds(v, 0, 3600);
-        if (!s) {
-          return std::optional(tapir::OptionParser::expected("seconds from 0 to 3600 like 2", v));
-        }
-        settings.timeout = *s;
-        return std::optional<std::string>();
-      });
-  parser.add_flag("--quiet", "(-q) print only the first line and the summary",
+  parser.add_option("-c, --count", "N", "stop after N echo requests",
+                    tapir::count_check([&](long n) { settings.count = n; }));
+  parser.add_option("-i, --interval", "S", "seconds between requests (1; fractions allowed)",
+                    tapir::seconds_check(0.001, 3600, "seconds from 0.001 to 3600 like 0.2",
+                                         [&](microseconds s) { settings.interval = s; }));
+  parser.add_option("-s, --size", "N", "data bytes per request (56)",
+                    tapir::integer_check(0, kMaxData, "a size from 0 to 65507", [&](long n) {
+                      settings.size = static_cast<std::size_t>(n);
+                    }));
+  parser.add_option("-t, --ttl", "N", "IP time to live (64)",
+                    tapir::integer_check(1, 255, "a TTL from 1 to 255",
+                                         [&](long n) { settings.ttl = static_cast<int>(n); }));
+  parser.add_option("-W, --timeout", "S", "seconds to wait for the last replies (10)",
+                    tapir::seconds_check(0, 3600, "seconds from 0 to 3600 like 2",
+                                         [&](microseconds s) { settings.timeout = s; }));
+  parser.add_flag("-q, --quiet", "print only the first line and the summary",
                   [&] { settings.quiet = true; });
-  parser.add_flag("--broadcast", "(-b) allow DEST to be a broadcast address",
+  parser.add_flag("-b, --broadcast", "allow DEST to be a broadcast address",
                   [&] { settings.broadcast = true; });
-  const CommandLine line = parse_command_line(parser, settings, argc, argv);
+  parser.add_positional(
+      "DEST", "the IPv4 address to ping",
+      tapir::address_check("an IPv4 address like 10.0.0.1", [&](in_addr a) { dest = a; }));
+  const tapir::Options options = parser.parse_or_exit(argc, argv);
+  const std::string dest_text = tapir::address_text(dest);
 
-  in_addr dest{};
-  if (inet_pton(AF_INET, line.dest.c_str(), &dest) != 1) {
-    usage_error(parser, "DEST: " + tapir::OptionParser::expected("an IPv4 address like 10.0.0.1",
-                                                                 line.dest));
-  }
-
-  const sigset_t signals = SignalWatch::block();
+  tapir::block_stop_signals();
   std::unique_ptr<tapir::Host> host;
   try {
-    host = std::make_unique<tapir::Host>(line.options);
+    host = std::make_unique<tapir::Host>(options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tapir-ping: %s\n", e.what());
     return 2;
@@ -575,20 +395,21 @@ int main(int argc, char** argv) {
   }
 
   if (settings.broadcast) std::fprintf(stderr, "WARNING: pinging broadcast address\n");
-  std::printf("PING %s (%s) %zu(%zu) bytes of data.\n", line.dest.c_str(), line.dest.c_str(),
+  std::printf("PING %s (%s) %zu(%zu) bytes of data.\n", dest_text.c_str(), dest_text.c_str(),
               settings.size, settings.size + kIcmpHeader + kIpHeader);
   std::fflush(stdout);
 
   Pinger pinger(fd, dest, settings);
   std::optional<std::string> failure;
   {
-    SignalWatch watch(*host, fd, signals);
+    // SIGINT ends the loop below, and the summary is printed all the same, as iputils does.
+    tapir::StopSignals stop(*host, fd);
     const Clock::time_point start = Clock::now();
     Clock::time_point next_send = start;
     // iputils waits 10 s (or -W) after the last request for the replies still out.
     const microseconds linger = settings.timeout.value_or(microseconds(10000000));
     Clock::time_point give_up = Clock::time_point::max();
-    while (!watch.stopped()) {
+    while (!stop.stopped()) {
       const bool more = settings.count == 0 || pinger.transmitted() < settings.count;
       if (more && Clock::now() >= next_send) {
         pinger.send(Clock::now());
@@ -600,16 +421,16 @@ int main(int argc, char** argv) {
       pollfd pfd{fd, POLLIN, 0};
       if (tapir::poll(&pfd, 1, milliseconds_until(more ? next_send : give_up)) > 0 &&
           !pinger.receive_all()) {
-        break;  // shut down by SignalWatch
+        break;  // shut down by StopSignals
       }
     }
-    pinger.print_summary(line.dest, start);
-    failure = watch.failure();
+    pinger.print_summary(dest_text, start);
+    failure = stop.failure();
   }
 
   tapir::close(fd);
   host->stop();
-  if (line.options.stats) host->print_stats(std::cout);
+  if (options.stats) host->print_stats(std::cout);
   if (failure) {
     std::fprintf(stderr, "tapir-ping: %s\n", failure->c_str());
     return 2;

@@ -2,27 +2,21 @@
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <pthread.h>
-#include <signal.h>
 #include <time.h>
 
 #include <algorithm>
-#include <atomic>
-#include <charconv>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
-#include <string_view>
-#include <thread>
 #include <vector>
 
 #include <tins/tins.h>
 
+#include <tapir/app.hpp>
 #include <tapir/host.hpp>
 #include <tapir/socket.hpp>
 
@@ -31,89 +25,6 @@ namespace {
 struct Settings {
   std::optional<long> count;  // -c
   int hex = 0;                // -x: 1 from the network header on, 2 (-xx) the whole frame
-};
-
-// --- command line -----------------------------------------------------------------------
-
-std::optional<long> parse_integer(std::string_view text, long min, long max) {
-  long v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc{} || ptr != end || v < min || v > max) return std::nullopt;
-  return v;
-}
-
-// tcpdump's short options, rewritten to tapir's long flags (its parser takes --flags only):
-// "-c 5" and "-c5" become "--count 5", "-x" "--hex", "-xx" "--hex-all".
-std::vector<std::string> with_long_flags(int argc, char** argv) {
-  std::vector<std::string> out{argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "-x") {
-      out.emplace_back("--hex");
-    } else if (arg == "-xx") {
-      out.emplace_back("--hex-all");
-    } else if (arg.starts_with("-c") && !arg.starts_with("--")) {
-      out.emplace_back("--count");
-      if (arg.size() > 2) out.emplace_back(arg.substr(2));
-    } else {
-      out.emplace_back(arg);
-    }
-  }
-  return out;
-}
-
-// --- signals ----------------------------------------------------------------------------
-
-// SIGINT and SIGTERM end the run, SIGUSR1 prints the counters. main() blocks them before the
-// Host starts, so its thread inherits the mask, and this thread takes them. It wakes a
-// recvfrom() blocked on `fd` by shutting the socket down for reading: it then returns 0, as
-// on Linux (shutdown(2)).
-class SignalWatch {
- public:
-  static sigset_t block() {
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int s : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&signals, s);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    return signals;
-  }
-
-  SignalWatch(tapir::Host& host, int fd, sigset_t signals)
-      : thread_([this, &host, fd, signals] { run(host, fd, signals); }) {}
-  ~SignalWatch() {
-    finished_ = true;
-    pthread_kill(thread_.native_handle(), SIGTERM);  // ends its sigtimedwait() now
-    thread_.join();
-  }
-
-  bool stopped() const { return stopped_; }
-  // Once stopped(): why the Host's loop ended on its own (its TAP was deleted...), if it did.
-  std::optional<std::string> failure() const {
-    return stopped_ ? failure_ : std::optional<std::string>();
-  }
-
- private:
-  void run(tapir::Host& host, int fd, sigset_t signals) {
-    const timespec second{1, 0};  // how often to look at host.failure(), as tapird
-    while (!finished_) {
-      const int signal = sigtimedwait(&signals, nullptr, &second);
-      if (finished_) break;
-      if (signal == SIGUSR1) host.print_stats(std::cerr);
-      if (stopped_) continue;
-      if (signal != SIGINT && signal != SIGTERM) {
-        failure_ = host.failure();
-        if (!failure_) continue;
-      }
-      stopped_ = true;
-      tapir::shutdown(fd, SHUT_RD);
-    }
-  }
-
-  std::atomic<bool> finished_{false};
-  std::atomic<bool> stopped_{false};
-  std::optional<std::string> failure_;  // written only before stopped_ is set
-  std::thread thread_;
 };
 
 // --- decoding ---------------------------------------------------------------------------
@@ -301,22 +212,14 @@ int main(int argc, char** argv) {
       "tapir-sniff",
       "Runs a tapir host (it answers ARP and ping, as tapird) and prints every frame in and out\n"
       "of its interfaces, one decoded line each. Short forms: -c N, -x, -xx.");
-  parser.add_option("--count", "N", "(-c) stop after N frames", [&](std::string_view v) {
-    auto n = parse_integer(v, 1, 1L << 62);
-    if (!n) return std::optional(tapir::OptionParser::expected("a count of 1 or more", v));
-    settings.count = *n;
-    return std::optional<std::string>();
-  });
-  parser.add_flag("--hex", "(-x) also dump each frame from its network header, hex and ASCII",
+  parser.add_option("-c, --count", "N", "stop after N frames",
+                    tapir::count_check([&](long n) { settings.count = n; }));
+  parser.add_flag("-x, --hex", "also dump each frame from its network header, hex and ASCII",
                   [&] { settings.hex = std::max(settings.hex, 1); });
-  parser.add_flag("--hex-all", "(-xx) the same from the Ethernet header",
-                  [&] { settings.hex = 2; });
-  std::vector<std::string> words = with_long_flags(argc, argv);
-  std::vector<char*> args;
-  for (std::string& word : words) args.push_back(word.data());
-  const tapir::Options options = parser.parse_or_exit(static_cast<int>(args.size()), args.data());
+  parser.add_flag("-xx, --hex-all", "the same from the Ethernet header", [&] { settings.hex = 2; });
+  const tapir::Options options = parser.parse_or_exit(argc, argv);
 
-  const sigset_t signals = SignalWatch::block();
+  tapir::block_stop_signals();
   std::unique_ptr<tapir::Host> host;
   try {
     host = std::make_unique<tapir::Host>(options);
@@ -333,25 +236,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::vector<tapir::InterfaceInfo> interfaces = host->interfaces();
-  std::string ready = "ready";  // as tapird: scripts wait for this line
-  for (const tapir::InterfaceInfo& itf : interfaces) {
-    ready += " " + itf.name + " " + (itf.address ? itf.address->to_string() : std::string("-")) +
-             " " + itf.mac.to_string();
-  }
-  std::printf("%s\n", ready.c_str());
-  std::fflush(stdout);
+  tapir::print_ready_line(*host);
 
   int result = 0;
   std::optional<std::string> failure;
   {
-    SignalWatch watch(*host, fd, signals);
+    tapir::StopSignals stop(*host, fd);
     std::vector<std::uint8_t> frame(65536 + ETH_HLEN);
     for (long seen = 0; !settings.count || seen < *settings.count; ++seen) {
       sockaddr_ll from{};
       socklen_t from_len = sizeof from;
       const ssize_t n = tapir::recvfrom(fd, frame.data(), frame.size(), 0,
                                         reinterpret_cast<sockaddr*>(&from), &from_len);
-      if (watch.stopped() || n == 0) break;
+      if (stop.stopped() || n == 0) break;
       if (n < 0) {
         std::fprintf(stderr, "tapir-sniff: recvfrom: %s\n", std::strerror(errno));
         result = 1;
@@ -370,7 +267,7 @@ int main(int argc, char** argv) {
       }
       std::fflush(stdout);
     }
-    failure = watch.failure();
+    failure = stop.failure();
   }
 
   tapir::close(fd);

@@ -1,26 +1,19 @@
 // tapir-traceroute: classic traceroute (UDP probes, or ICMP echo with -I) from a tapir host.
 #include <arpa/inet.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include <algorithm>
-#include <atomic>
-#include <charconv>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
-#include <string_view>
-#include <thread>
 #include <vector>
 
+#include <tapir/app.hpp>
 #include <tapir/host.hpp>
 #include <tapir/socket.hpp>
 
@@ -47,156 +40,6 @@ struct Settings {
   int queries = 3;             // -q
   microseconds wait{3000000};  // -w
   std::uint16_t port = 33434;  // -p: the classic base port (Van Jacobson's traceroute)
-};
-
-// --- command line -----------------------------------------------------------------------
-
-std::optional<long> parse_integer(std::string_view text, long min, long max) {
-  long v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc{} || ptr != end || v < min || v > max) return std::nullopt;
-  return v;
-}
-
-std::optional<microseconds> parse_seconds(std::string_view text, double min, double max) {
-  std::string s(text);
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || *end != '\0' || !std::isfinite(v) || v < min || v > max) return std::nullopt;
-  return microseconds(std::llround(v * 1e6));
-}
-
-// traceroute's short options and their names in tapir's --flag parser (long flags only).
-struct ShortOption {
-  std::string_view short_name;
-  std::string_view long_name;
-  bool takes_value;
-};
-constexpr ShortOption kShortOptions[] = {
-    {"-I", "--icmp", false},   {"-f", "--first-hop", true}, {"-m", "--max-hops", true},
-    {"-q", "--queries", true}, {"-w", "--wait", true},      {"-p", "--port", true},
-};
-
-struct CommandLine {
-  tapir::Options options;
-  std::string dest;
-};
-
-[[noreturn]] void usage_error(const tapir::OptionParser& parser, const std::string& message) {
-  std::fprintf(stderr, "%s: %s\n", parser.program().c_str(), message.c_str());
-  std::exit(2);
-}
-
-// "-m 5" and "-m5" become "--max-hops 5", as getopt would read them.
-std::vector<std::string> with_long_flags(int argc, char** argv) {
-  std::vector<std::string> words;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    const ShortOption* match = nullptr;
-    for (const ShortOption& o : kShortOptions) {
-      if (arg.starts_with(o.short_name) && (arg.size() == 2 || o.takes_value)) match = &o;
-    }
-    if (!match) {
-      words.emplace_back(arg);
-      continue;
-    }
-    words.emplace_back(match->long_name);
-    if (arg.size() > 2) words.emplace_back(arg.substr(2));
-    if (arg.size() == 2 && match->takes_value && i + 1 < argc) words.emplace_back(argv[++i]);
-  }
-  return words;
-}
-
-// tapir's OptionParser takes --flags only, and trace is used as `traceroute -I DEST`. So after the
-// short options are rewritten, DEST is the one word outside the flags: the word whose removal
-// leaves a command line the parser accepts, tried from the last word back (so that `--pcap FILE
-// DEST` reads as meant). `settings` is what the parser's callbacks fill in; each try starts afresh.
-CommandLine parse_command_line(const tapir::OptionParser& parser, Settings& settings, int argc,
-                               char** argv) {
-  const std::vector<std::string> words = with_long_flags(argc, argv);
-  for (const std::string& word : words) {
-    if (word == "--help" || word == "-h") {
-      std::fputs(parser.usage().c_str(), stdout);
-      std::exit(0);
-    }
-  }
-  std::optional<std::string> address_error;  // why it failed with an address taken as DEST
-  for (std::size_t i = words.size(); i-- > 0;) {
-    if (words[i].starts_with('-')) continue;
-    std::vector<std::string_view> rest(words.begin(), words.end());
-    rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
-    settings = Settings{};
-    try {
-      return CommandLine{parser.parse(rest), words[i]};
-    } catch (const tapir::OptionError& e) {
-      in_addr unused{};
-      if (!address_error && inet_pton(AF_INET, words[i].c_str(), &unused) == 1) {
-        address_error = e.what();
-      }
-    }
-  }
-  if (address_error) usage_error(parser, *address_error);
-  try {
-    settings = Settings{};
-    parser.parse(std::vector<std::string_view>(words.begin(), words.end()));
-  } catch (const tapir::OptionError& e) {
-    usage_error(parser, e.what());
-  }
-  usage_error(parser, "expected DEST, the IPv4 address to trace (try --help)");
-}
-
-// --- signals ----------------------------------------------------------------------------
-
-// SIGINT and SIGTERM end the run, SIGUSR1 prints the counters. main() blocks them before the
-// Host starts, so its thread inherits the mask, and this thread takes them. It wakes a
-// recvfrom() or poll() blocked on `fd` by shutting the socket down for reading: they then
-// return 0 / POLLIN, as on Linux (shutdown(2)).
-class SignalWatch {
- public:
-  static sigset_t block() {
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int s : {SIGINT, SIGTERM, SIGUSR1}) sigaddset(&signals, s);
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    return signals;
-  }
-
-  SignalWatch(tapir::Host& host, int fd, sigset_t signals)
-      : thread_([this, &host, fd, signals] { run(host, fd, signals); }) {}
-  ~SignalWatch() {
-    finished_ = true;
-    pthread_kill(thread_.native_handle(), SIGTERM);  // ends its sigtimedwait() now
-    thread_.join();
-  }
-
-  bool stopped() const { return stopped_; }
-  // Once stopped(): why the Host's loop ended on its own (its TAP was deleted...), if it did.
-  std::optional<std::string> failure() const {
-    return stopped_ ? failure_ : std::optional<std::string>();
-  }
-
- private:
-  void run(tapir::Host& host, int fd, sigset_t signals) {
-    const timespec second{1, 0};  // how often to look at host.failure(), as tapird
-    while (!finished_) {
-      const int signal = sigtimedwait(&signals, nullptr, &second);
-      if (finished_) break;
-      if (signal == SIGUSR1) host.print_stats(std::cerr);
-      if (stopped_) continue;
-      if (signal != SIGINT && signal != SIGTERM) {
-        failure_ = host.failure();
-        if (!failure_) continue;
-      }
-      stopped_ = true;
-      tapir::shutdown(fd, SHUT_RD);
-    }
-  }
-
-  std::atomic<bool> finished_{false};
-  std::atomic<bool> stopped_{false};
-  std::optional<std::string> failure_;  // written only before stopped_ is set
-  std::thread thread_;
 };
 
 // --- probes -----------------------------------------------------------------------------
@@ -436,66 +279,45 @@ int open_udp_probe_socket(std::uint16_t& port) {
 
 int main(int argc, char** argv) {
   Settings settings;
+  in_addr dest{};
   tapir::OptionParser parser(
       "tapir-traceroute",
       "Prints the routers on the way to DEST from a tapir host: UDP probes to ports 33434 and up "
       "with TTL 1, 2, ... (or ICMP echo with -I), until DEST answers.\nDEST (an IPv4 address) "
       "goes anywhere among the flags: tapir-traceroute --tap tap0 --ip 10.0.0.2/24 --gw 10.0.0.1 "
       "10.2.0.1.\nShort forms: -I -f -m -q -w -p. Exit status 0 when DEST answered, else 1.");
-  parser.add_flag("--icmp", "(-I) probe with ICMP echo requests instead of UDP",
+  parser.add_flag("-I, --icmp", "probe with ICMP echo requests instead of UDP",
                   [&] { settings.icmp = true; });
-  parser.add_option(
-      "--first-hop", "N", "(-f) TTL of the first probes (1)", [&](std::string_view v) {
-        auto n = parse_integer(v, 1, 255);
-        if (!n) return std::optional(tapir::OptionParser::expected("a TTL from 1 to 255", v));
-        settings.first_ttl = static_cast<int>(*n);
-        return std::optional<std::string>();
-      });
-  parser.add_option("--max-hops", "N", "(-m) largest TTL to try (30)", [&](std::string_view v) {
-    auto n = parse_integer(v, 1, 255);
-    if (!n) return std::optional(tapir::OptionParser::expected("a hop count from 1 to 255", v));
-    settings.max_ttl = static_cast<int>(*n);
-    return std::optional<std::string>();
-  });
-  parser.add_option("--queries", "N", "(-q) probes per hop (3)", [&](std::string_view v) {
-    auto n = parse_integer(v, 1, 10);
-    if (!n) return std::optional(tapir::OptionParser::expected("a probe count from 1 to 10", v));
-    settings.queries = static_cast<int>(*n);
-    return std::optional<std::string>();
-  });
-  parser.add_option("--wait", "S", "(-w) seconds to wait for a hop's answers (3)",
-                    [&](std::string_view v) {
-                      auto s = parse_seconds(v, 0.01, 60);
-                      if (!s) {
-                        return std::optional(
-                            tapir::OptionParser::expected("seconds from 0.01 to 60 like 1.5", v));
-                      }
-                      settings.wait = *s;
-                      return std::optional<std::string>();
-                    });
-  parser.add_option("--port", "PORT", "(-p) base UDP port; probe n goes to PORT+n (33434)",
-                    [&](std::string_view v) {
-                      auto n = parse_integer(v, 1, 65535);
-                      if (!n)
-                        return std::optional(tapir::OptionParser::expected("a port 1..65535", v));
-                      settings.port = static_cast<std::uint16_t>(*n);
-                      return std::optional<std::string>();
-                    });
-  const CommandLine line = parse_command_line(parser, settings, argc, argv);
+  parser.add_option("-f, --first-hop", "N", "TTL of the first probes (1)",
+                    tapir::integer_check(1, 255, "a TTL from 1 to 255", [&](long n) {
+                      settings.first_ttl = static_cast<int>(n);
+                    }));
+  parser.add_option("-m, --max-hops", "N", "largest TTL to try (30)",
+                    tapir::integer_check(1, 255, "a hop count from 1 to 255",
+                                         [&](long n) { settings.max_ttl = static_cast<int>(n); }));
+  parser.add_option("-q, --queries", "N", "probes per hop (3)",
+                    tapir::integer_check(1, 10, "a probe count from 1 to 10",
+                                         [&](long n) { settings.queries = static_cast<int>(n); }));
+  parser.add_option("-w, --wait", "S", "seconds to wait for a hop's answers (3)",
+                    tapir::seconds_check(0.01, 60, "seconds from 0.01 to 60 like 1.5",
+                                         [&](microseconds s) { settings.wait = s; }));
+  parser.add_option("-p, --port", "PORT", "base UDP port; probe n goes to PORT+n (33434)",
+                    tapir::port_check([&](std::uint16_t port) { settings.port = port; }));
+  parser.add_positional(
+      "DEST", "the IPv4 address to trace",
+      tapir::address_check("an IPv4 address like 10.0.0.1", [&](in_addr a) { dest = a; }));
+  const tapir::Options options = parser.parse_or_exit(argc, argv);
   if (settings.first_ttl > settings.max_ttl) {
-    usage_error(parser, "--first-hop: " + std::to_string(settings.first_ttl) +
-                            " is above --max-hops " + std::to_string(settings.max_ttl));
+    std::fprintf(stderr, "tapir-traceroute: --first-hop: %d is above --max-hops %d\n",
+                 settings.first_ttl, settings.max_ttl);
+    return 2;
   }
-  in_addr dest{};
-  if (inet_pton(AF_INET, line.dest.c_str(), &dest) != 1) {
-    usage_error(parser, "DEST: " + tapir::OptionParser::expected("an IPv4 address like 10.0.0.1",
-                                                                 line.dest));
-  }
+  const std::string dest_text = tapir::address_text(dest);
 
-  const sigset_t signals = SignalWatch::block();
+  tapir::block_stop_signals();
   std::unique_ptr<tapir::Host> host;
   try {
-    host = std::make_unique<tapir::Host>(line.options);
+    host = std::make_unique<tapir::Host>(options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "tapir-traceroute: %s\n", e.what());
     return 2;
@@ -512,8 +334,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::printf("traceroute to %s (%s), %d hops max, %zu byte packets\n", line.dest.c_str(),
-              line.dest.c_str(), settings.max_ttl, kIpHeader + kProbeHeader + kProbeData);
+  std::printf("traceroute to %s (%s), %d hops max, %zu byte packets\n", dest_text.c_str(),
+              dest_text.c_str(), settings.max_ttl, kIpHeader + kProbeHeader + kProbeData);
   std::fflush(stdout);
 
   Tracer tracer(icmp_fd, udp_fd, udp_port, dest, settings);
@@ -521,29 +343,29 @@ int main(int argc, char** argv) {
   bool failed = false;
   std::optional<std::string> failure;
   {
-    SignalWatch watch(*host, icmp_fd, signals);
+    tapir::StopSignals stop(*host, icmp_fd);
     for (int ttl = settings.first_ttl; ttl <= settings.max_ttl; ++ttl) {
       if (!tracer.send_hop(ttl)) {
         failed = true;
         break;
       }
       const Clock::time_point give_up = Clock::now() + settings.wait;
-      while (!tracer.hop_answered() && Clock::now() < give_up && !watch.stopped()) {
+      while (!tracer.hop_answered() && Clock::now() < give_up && !stop.stopped()) {
         pollfd pfd{icmp_fd, POLLIN, 0};
         if (tapir::poll(&pfd, 1, milliseconds_until(give_up)) > 0 && !tracer.receive_all()) break;
       }
-      if (watch.stopped()) break;
+      if (stop.stopped()) break;
       const Tracer::HopResult hop = tracer.print_hop(ttl);
       reached = hop.reached;
       if (hop.over) break;
     }
-    failure = watch.failure();
+    failure = stop.failure();
   }
 
   tapir::close(icmp_fd);
   if (udp_fd >= 0) tapir::close(udp_fd);
   host->stop();
-  if (line.options.stats) host->print_stats(std::cout);
+  if (options.stats) host->print_stats(std::cout);
   if (failure) std::fprintf(stderr, "tapir-traceroute: %s\n", failure->c_str());
   return reached && !failed ? 0 : 1;
 }

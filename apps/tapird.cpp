@@ -1,8 +1,5 @@
 // tapird: the tapir stack as a host on a TAP or an interface; it answers ARP and ping and runs
 // the classic small UDP services (echo, discard, daytime, chargen).
-#include <pthread.h>
-#include <signal.h>
-
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -11,26 +8,17 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <tapir/app.hpp>
 #include <tapir/host.hpp>
 #include <tapir/socket.hpp>
 
 namespace {
-
-// "ready tap0 10.0.0.2/24 02:00:0a:00:00:02 tap1 ...": scripts wait for this line.
-std::string ready_line(tapir::Host& host) {
-  std::string line = "ready";
-  for (const tapir::InterfaceInfo& itf : host.interfaces()) {
-    line += " " + itf.name;
-    line += " " + (itf.address ? itf.address->to_string() : std::string("-"));
-    line += " " + itf.mac.to_string();
-  }
-  return line;
-}
 
 // RFC 867: "there is no specific syntax for the daytime"; this is the example's layout,
 // "Weekday, Month Day, Year HH:MM:SS-ZONE", in UTC.
@@ -179,15 +167,7 @@ int main(int argc, char** argv) {
                   [&services] { services = false; });
   const tapir::Options options = parser.parse_or_exit(argc, argv);
 
-  // Signals are taken with sigwait() on this thread only: block them before the Host and the
-  // service thread start, since threads inherit the mask (pthread_sigmask(3)).
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
+  tapir::block_stop_signals();  // before the Host and the service thread start
   std::unique_ptr<tapir::Host> host;
   try {
     host = std::make_unique<tapir::Host>(options);
@@ -207,25 +187,18 @@ int main(int argc, char** argv) {
     }
     udp.start();
   }
-  std::printf("%s\n", ready_line(*host).c_str());
-  std::fflush(stdout);
+  tapir::print_ready_line(*host);
 
-  int exit_code = 0;
-  for (;;) {
-    // Wake once a second to notice a loop that stopped on its own (a deleted TAP).
-    const timespec second{1, 0};
-    const int signal = sigtimedwait(&signals, nullptr, &second);
-    if (auto failure = host->failure()) {
-      std::fprintf(stderr, "tapird: %s\n", failure->c_str());
-      exit_code = 1;
-      break;
-    }
-    if (signal == SIGUSR1) host->print_stats(std::cerr);
-    if (signal == SIGINT || signal == SIGTERM) break;
+  std::optional<std::string> failure;
+  {
+    tapir::StopSignals stop(*host);
+    stop.wait();
+    failure = stop.failure();
   }
+  if (failure) std::fprintf(stderr, "tapird: %s\n", failure->c_str());
 
   udp.stop();
   host->stop();
   if (options.stats) host->print_stats(std::cout);
-  return exit_code;
+  return failure ? 1 : 0;
 }

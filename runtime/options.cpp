@@ -1,11 +1,12 @@
 // Options: parsing and checking the shared command line, one clear line per mistake.
 #include "runtime/options.hpp"
 
-#include <charconv>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
+#include "runtime/option_checks.hpp"
 #include "stack/core/trace.hpp"
 
 namespace tapir {
@@ -48,6 +49,12 @@ std::string quoted(std::string_view text) {
   return "\"" + std::string(text) + "\"";
 }
 
+std::string trimmed(std::string_view text) {
+  while (text.starts_with(' ')) text.remove_prefix(1);
+  while (text.ends_with(' ')) text.remove_suffix(1);
+  return std::string(text);
+}
+
 [[noreturn]] void fail(std::string_view flag, std::string_view message) {
   throw OptionError(std::string(flag) + ": " + std::string(message));
 }
@@ -59,13 +66,6 @@ bool valid_interface_name(std::string_view name) {
     if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\0') return false;
   }
   return true;
-}
-
-std::optional<std::uint32_t> parse_number(std::string_view text) {
-  std::uint32_t v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
-  return v;
 }
 
 Ipv4Cidr parse_interface_address(std::string_view flag, std::string_view text) {
@@ -108,12 +108,11 @@ RouteOptions parse_route(std::string_view flag, std::string_view text) {
 }
 
 std::uint32_t parse_mtu(std::string_view flag, std::string_view text) {
-  auto n = parse_number(text);
   // RFC 791: every internet module must forward a 68-octet datagram unfragmented; 65535 is
   // the largest IPv4 datagram and the largest TAP frame payload.
-  if (!n || *n < 68 || *n > 65535)
-    fail(flag, OptionParser::expected("an MTU from 68 to 65535", text));
-  return *n;
+  auto n = parse_integer(text, 68, 65535);
+  if (!n) fail(flag, OptionParser::expected("an MTU from 68 to 65535", text));
+  return static_cast<std::uint32_t>(*n);
 }
 
 MacAddress parse_mac(std::string_view flag, std::string_view text) {
@@ -166,17 +165,42 @@ std::string OptionParser::expected(std::string_view what, std::string_view value
 OptionParser::OptionParser(std::string program, std::string summary)
     : program_(std::move(program)), summary_(std::move(summary)) {}
 
-void OptionParser::add_flag(std::string name, std::string help, std::function<void()> on_seen) {
-  if (find_builtin(name) || find_extra(name)) throw std::logic_error("flag defined twice: " + name);
-  extras_.push_back(Extra{std::move(name), "", std::move(help), std::move(on_seen), nullptr});
+void OptionParser::add_flag(std::string names, std::string help, std::function<void()> on_seen) {
+  add_extra(std::move(names), Extra{"", "", "", std::move(help), std::move(on_seen), nullptr});
 }
 
-void OptionParser::add_option(std::string name, std::string value_name, std::string help,
+void OptionParser::add_option(std::string names, std::string value_name, std::string help,
                               ValueCheck on_value) {
-  if (find_builtin(name) || find_extra(name)) throw std::logic_error("flag defined twice: " + name);
   if (value_name.empty()) value_name = "VALUE";
-  extras_.push_back(
-      Extra{std::move(name), std::move(value_name), std::move(help), nullptr, std::move(on_value)});
+  add_extra(std::move(names),
+            Extra{"", "", std::move(value_name), std::move(help), nullptr, std::move(on_value)});
+}
+
+void OptionParser::add_positional(std::string name, std::string what, ValueCheck on_value) {
+  positionals_.push_back(Positional{std::move(name), std::move(what), std::move(on_value)});
+}
+
+// `names` is "--count", or "-c, --count" with the short form before the comma.
+void OptionParser::add_extra(std::string names, Extra extra) {
+  const std::string_view text = names;
+  if (const auto comma = text.find(','); comma != std::string_view::npos) {
+    extra.short_name = trimmed(text.substr(0, comma));
+    extra.name = trimmed(text.substr(comma + 1));
+  } else {
+    extra.name = trimmed(text);
+  }
+  const std::string& s = extra.short_name;
+  const bool short_ok = s.empty() || (s.size() >= 2 && s[0] == '-' && s[1] != '-');
+  if (!extra.name.starts_with("--") || extra.name.size() < 3 || !short_ok) {
+    throw std::logic_error("expected \"--name\" or \"-n, --name\", got " + quoted(names));
+  }
+  const bool short_taken =
+      !s.empty() && (s == "-h" || std::any_of(extras_.begin(), extras_.end(),
+                                              [&s](const Extra& e) { return e.short_name == s; }));
+  if (find_builtin(extra.name) || find_extra(extra.name) || short_taken) {
+    throw std::logic_error("flag defined twice: " + names);
+  }
+  extras_.push_back(std::move(extra));
 }
 
 const OptionParser::Extra* OptionParser::find_extra(std::string_view name) const {
@@ -186,23 +210,42 @@ const OptionParser::Extra* OptionParser::find_extra(std::string_view name) const
   return nullptr;
 }
 
+// "--flag" or "--flag=value"; a short form alone ("-c", "-xx"), or one that takes a value
+// with the value after it ("-c3", as getopt); "-h" is --help.
+OptionParser::FlagWord OptionParser::read_flag_word(std::string_view arg) const {
+  if (arg == "-h") return {"--help", std::nullopt};
+  if (arg.starts_with("--") && arg != "--") {
+    const auto eq = arg.find('=');
+    if (eq == std::string_view::npos) return {arg, std::nullopt};
+    return {arg.substr(0, eq), arg.substr(eq + 1)};
+  }
+  const Extra* with_value = nullptr;
+  for (const Extra& e : extras_) {
+    if (e.short_name.empty()) continue;
+    if (arg == e.short_name) return {e.name, std::nullopt};
+    if (!with_value && !e.value_name.empty() && arg.starts_with(e.short_name)) with_value = &e;
+  }
+  if (!with_value) throw OptionError("unexpected argument " + quoted(arg) + " (try --help)");
+  return {with_value->name, arg.substr(with_value->short_name.size())};
+}
+
 Options OptionParser::parse(const std::vector<std::string_view>& args) const {
   Options o;
   std::optional<std::uint32_t> all_mtu;  // --mtu / --mac before any interface
   std::optional<MacAddress> all_mac;
+  std::size_t positionals_seen = 0;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == "-h") arg = "--help";
-    if (!arg.starts_with("--") || arg == "--") {
-      throw OptionError("unexpected argument " + quoted(arg) + " (try --help)");
+    const std::string_view arg = args[i];
+    if (!arg.starts_with('-')) {  // not a flag: the next positional (ping's DEST)
+      if (positionals_seen == positionals_.size()) {
+        throw OptionError("unexpected argument " + quoted(arg) + " (try --help)");
+      }
+      const Positional& p = positionals_[positionals_seen++];
+      if (auto error = p.on_value(arg)) fail(p.name, *error);
+      continue;
     }
-    std::string_view flag = arg;
-    std::optional<std::string_view> inline_value;
-    if (auto eq = arg.find('='); eq != std::string_view::npos) {
-      flag = arg.substr(0, eq);
-      inline_value = arg.substr(eq + 1);
-    }
+    const auto [flag, inline_value] = read_flag_word(arg);
     const Builtin* builtin = find_builtin(flag);
     const Extra* extra = builtin ? nullptr : find_extra(flag);
     if (!builtin && !extra) throw OptionError("unknown flag " + quoted(flag) + " (try --help)");
@@ -289,6 +332,10 @@ Options OptionParser::parse(const std::vector<std::string_view>& args) const {
     if (!itf.mac) itf.mac = all_mac;
   }
   check_complete(o, require_interface_);
+  if (positionals_seen < positionals_.size()) {
+    const Positional& p = positionals_[positionals_seen];
+    throw OptionError("expected " + p.name + ", " + p.what + " (try --help)");
+  }
   return o;
 }
 
@@ -319,7 +366,9 @@ std::string OptionParser::usage() const {
     out << std::string(left.size() < 26 ? 26 - left.size() : 1, ' ') << help << "\n";
   };
   for (const Builtin& b : kBuiltins) line(b.name, b.value_name, b.help);
-  for (const Extra& e : extras_) line(e.name, e.value_name, e.help);
+  for (const Extra& e : extras_) {
+    line(e.name, e.value_name, e.short_name.empty() ? e.help : "(" + e.short_name + ") " + e.help);
+  }
   return out.str();
 }
 

@@ -55,10 +55,17 @@ class OptionParser {
   // `program` prefixes error lines ("tapird: ..."); `summary` opens --help.
   OptionParser(std::string program, std::string summary);
 
-  // App flags. `name` includes the dashes ("--echo-port"). A flag may be given more than once;
-  // the callback runs each time, in command-line order.
-  void add_flag(std::string name, std::string help, std::function<void()> on_seen);
-  void add_option(std::string name, std::string value_name, std::string help, ValueCheck on_value);
+  // App flags. `names` is the long name with its dashes ("--echo-port"), or a short form and
+  // the long one as a manual page writes them ("-c, --count"); --help shows the short form as
+  // "(-c)" before `help`. A flag may be given more than once; the callback runs each time, in
+  // command-line order. As getopt reads them, `-c 3` and `-c3` both give --count the value 3;
+  // a short form may be longer than a letter (tcpdump's "-xx").
+  void add_flag(std::string names, std::string help, std::function<void()> on_seen);
+  void add_option(std::string names, std::string value_name, std::string help, ValueCheck on_value);
+  // A word outside the flags, such as ping's DEST, anywhere on the line; positionals are
+  // filled in the order they were added, each checked as it comes. A missing one is the error
+  // `expected NAME, WHAT (try --help)`, e.g. `expected DEST, the IPv4 address to ping`.
+  void add_positional(std::string name, std::string what, ValueCheck on_value);
   // Apps that open no link (none yet) may allow a command line without --tap/--packet.
   void allow_no_interface() { require_interface_ = false; }
 
@@ -77,18 +84,32 @@ class OptionParser {
 
  private:
   struct Extra {
-    std::string name;
+    std::string name;        // "--count"
+    std::string short_name;  // "-c", or empty
     std::string value_name;  // empty: a flag without a value
     std::string help;
     std::function<void()> on_seen;
     ValueCheck on_value;
   };
+  struct Positional {
+    std::string name;
+    std::string what;
+    ValueCheck on_value;
+  };
+  // A word on the command line read as a flag: its long name and any value written into it.
+  struct FlagWord {
+    std::string_view flag;
+    std::optional<std::string_view> inline_value;
+  };
 
+  void add_extra(std::string names, Extra extra);
   const Extra* find_extra(std::string_view name) const;
+  FlagWord read_flag_word(std::string_view arg) const;
 
   std::string program_;
   std::string summary_;
   std::vector<Extra> extras_;
+  std::vector<Positional> positionals_;
   bool require_interface_ = true;
 };
 
