@@ -1,0 +1,117 @@
+// The common command line: interfaces, routes, short forms, positionals, one-line errors.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "runtime/options.hpp"
+
+using namespace tapir;
+
+namespace {
+
+std::vector<std::string_view> words(const std::vector<std::string>& list) {
+  return {list.begin(), list.end()};
+}
+
+std::string error_of(const OptionParser& parser, const std::vector<std::string>& args) {
+  try {
+    parser.parse(words(args));
+  } catch (const OptionError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("each --tap or --packet takes the --ip, --mtu and --mac that follow it", "[options]") {
+  const std::vector<std::string> args = {
+      "--tap",     "tap0",   "--ip", "10.0.0.2/24", "--mtu", "9000",
+      "--packet",  "veth1",  "--ip", "10.1.0.2/24", "--mac", "02:00:00:00:00:09",
+      "--forward", "--stats"};
+  const Options o = OptionParser("t", "test").parse(words(args));
+  REQUIRE(o.interfaces.size() == 2);
+  CHECK(o.interfaces[0].kind == InterfaceOptions::Kind::tap);
+  CHECK(o.interfaces[0].device == "tap0");
+  CHECK(o.interfaces[0].address == Ipv4Cidr::parse("10.0.0.2/24"));
+  CHECK(o.interfaces[0].mtu == 9000U);
+  CHECK_FALSE(o.interfaces[0].mac.has_value());
+  CHECK(o.interfaces[1].kind == InterfaceOptions::Kind::packet);
+  CHECK(o.interfaces[1].mac == MacAddress::parse("02:00:00:00:00:09"));
+  CHECK(o.forward);
+  CHECK(o.stats);
+}
+
+TEST_CASE("--gw and --route must name a gateway on an interface's network", "[options]") {
+  OptionParser parser("t", "test");
+  const Options o = parser.parse(words({"--tap", "tap0", "--ip", "10.0.0.2/24", "--gw", "10.0.0.1",
+                                        "--route", "192.168.5.0/24,10.0.0.254"}));
+  CHECK(o.gateway == Ipv4Address::parse("10.0.0.1"));
+  REQUIRE(o.routes.size() == 1);
+  CHECK(o.routes[0].destination == *Ipv4Cidr::parse("192.168.5.0/24"));
+  CHECK(o.routes[0].gateway == *Ipv4Address::parse("10.0.0.254"));
+  CHECK(error_of(parser, {"--tap", "tap0", "--ip", "10.0.0.2/24", "--gw", "10.9.0.1"})
+            .rfind("--gw: ", 0) == 0);
+}
+
+TEST_CASE("a bad flag or value is one line naming the flag and what was expected", "[options]") {
+  OptionParser parser("t", "test");
+  CHECK(error_of(parser, {"--tap", "tap0", "--ip", "foo"}) ==
+        "--ip: expected ADDR/PREFIX like 10.0.0.2/24, got \"foo\"");
+  CHECK(error_of(parser, {"--ip", "10.0.0.2/24"}).rfind("--ip: ", 0) == 0);
+  CHECK(error_of(parser, {"--tap", "tap0", "--ip", "10.0.0.2/24", "--bogus"}) ==
+        "unknown flag \"--bogus\" (try --help)");
+  for (const auto& e :
+       {error_of(parser, {"--tap", "tap0", "--ip", "10.0.0.2/24", "--mtu", "67"}),
+        error_of(parser, {"--tap", "tap0", "--ip", "10.0.0.2/24", "--trace", "ipx"}),
+        error_of(parser, {"--tap", "tap0", "--ip", "010.0.0.2/24"})}) {
+    CHECK_FALSE(e.empty());
+    CHECK(e.find('\n') == std::string::npos);
+  }
+}
+
+TEST_CASE("short forms read as getopt does: -c 3, -c3, and longer short forms like -xx",
+          "[options]") {
+  std::vector<std::string> counts;
+  int hex = 0;
+  int quiet = 0;
+  OptionParser parser("t", "test");
+  parser.add_option("-c, --count", "N", "how many",
+                    [&counts](std::string_view v) -> std::optional<std::string> {
+                      counts.emplace_back(v);
+                      return std::nullopt;
+                    });
+  parser.add_flag("-x, --hex", "hex", [&hex] { hex = std::max(hex, 1); });
+  parser.add_flag("-xx, --hex-all", "all", [&hex] { hex = 2; });
+  parser.add_flag("-q, --quiet", "quiet", [&quiet] { ++quiet; });
+  parser.parse(
+      words({"--tap", "t", "--ip", "10.0.0.2/24", "-c", "3", "-c7", "--count=9", "-x", "-q"}));
+  CHECK(counts == std::vector<std::string>{"3", "7", "9"});
+  CHECK(hex == 1);
+  CHECK(quiet == 1);
+  parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24", "-xx"}));
+  CHECK(hex == 2);
+  CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "-z"}) ==
+        "unexpected argument \"-z\" (try --help)");
+}
+
+TEST_CASE("a positional may stand anywhere; a missing one names what was expected", "[options]") {
+  std::string dest;
+  OptionParser parser("t", "test");
+  parser.add_positional("DEST", "the IPv4 address to ping",
+                        [&dest](std::string_view v) -> std::optional<std::string> {
+                          if (!Ipv4Address::parse(v))
+                            return OptionParser::expected("an IPv4 address", v);
+                          dest = std::string(v);
+                          return std::nullopt;
+                        });
+  parser.parse(words({"10.0.0.1", "--tap", "t", "--ip", "10.0.0.2/24"}));
+  CHECK(dest == "10.0.0.1");
+  parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24", "10.0.0.9"}));
+  CHECK(dest == "10.0.0.9");
+  CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24"}) ==
+        "expected DEST, the IPv4 address to ping (try --help)");
+  CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "10.0.0.1", "10.0.0.3"}) ==
+        "unexpected argument \"10.0.0.3\" (try --help)");
+}
