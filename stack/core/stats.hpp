@@ -92,6 +92,22 @@ namespace tapir {
   X(icmpOutAddrMaskReps, "address mask replies sent")                                        \
   X(icmpOutRateLimited, "error messages suppressed by the rate limiter")
 
+#define TAPIR_IGMP_COUNTERS(X)                                                               \
+  X(igmpInMsgs, "IGMP messages received")                                                    \
+  X(igmpInErrors, "IGMP messages dropped as malformed (short, bad length, bad checksum)")    \
+  X(igmpInCsumErrors, "IGMP checksum wrong")                                                 \
+  X(igmpInQueries, "membership queries received (any version)")                              \
+  X(igmpInReports, "membership reports received (v1, v2 or v3)")                             \
+  X(igmpInLeaves, "v2 leave group messages received")                                        \
+  X(igmpInUnknownTypes, "IGMP messages of a type a host ignores")                            \
+  X(igmpInQueriesIgnored, "queries for a group this interface has not joined")               \
+  X(igmpReportsSuppressed, "v1/v2 reports not sent: another member reported first")          \
+  X(igmpOlderQuerierSwitches, "interfaces switched to v1/v2 on hearing an older querier")    \
+  X(igmpOutMsgs, "IGMP messages sent")                                                       \
+  X(igmpOutReports, "membership reports sent (v1, v2 or v3)")                                \
+  X(igmpOutLeaves, "v2 leave group messages sent")                                           \
+  X(igmpOutErrors, "IGMP messages IP could not send (no address or route)")
+
 #define TAPIR_UDP_COUNTERS(X)                                                                \
   X(udpInDatagrams, "datagrams delivered to a socket (RFC 4113)")                            \
   X(udpNoPorts, "datagrams for a port nobody listens on")                                    \
@@ -109,7 +125,7 @@ namespace tapir {
 
 #define TAPIR_ALL_COUNTERS(X)                                                                \
   TAPIR_LINK_COUNTERS(X) TAPIR_ARP_COUNTERS(X) TAPIR_IP_COUNTERS(X) TAPIR_ICMP_COUNTERS(X)    \
-  TAPIR_UDP_COUNTERS(X) TAPIR_SOCKET_COUNTERS(X)
+  TAPIR_IGMP_COUNTERS(X) TAPIR_UDP_COUNTERS(X) TAPIR_SOCKET_COUNTERS(X)
 
 struct Stats {
 #define TAPIR_COUNTER_MEMBER(name, description) std::uint64_t name = 0;

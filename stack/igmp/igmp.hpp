@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <span>
@@ -19,6 +20,9 @@ namespace tapir {
 class Stack;
 
 namespace igmp {
+
+struct Query;
+struct GroupRecord;
 
 // RFC 3376 §3.1: a socket's (or an interface's) reception state for one group.
 enum class FilterMode : std::uint8_t { include, exclude };
@@ -74,9 +78,49 @@ class Layer {
  private:
   struct Group;
   struct Interface;
-  // (implementation's own members)
+  struct Key {
+    NetifId netif = 0;
+    Ipv4Address group;
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept {
+      return std::hash<Ipv4Address>{}(k.group) ^ (std::size_t{k.netif} << 1);
+    }
+  };
+
+  // The host-group table (group_table.cpp).
+  Group* find(Key key);
+  const Group* find(Key key) const;
+  Interface& interface(NetifId id);
+  void recompute(Key key, Group& g);
+  void erase_if_idle(Key key);
+  Duration random_delay(Duration max);
+  // Sends one IGMP message: TTL 1, Router Alert, never looped back (RFC 3376 §4, RFC 2236 §2).
+  void transmit(NetifId netif, Packet&& message, Ipv4Address dst);
+
+  // IGMPv3 (v3_host.cpp): RFC 3376 §5.
+  void v3_state_changed(Key key, Group& g, const Filter& before);
+  void v3_send_pending(Key key);
+  void v3_query(NetifId netif, const Query& q);
+  void v3_general_response(NetifId netif);
+  void v3_group_response(Key key);
+  void send_v3_records(NetifId netif, const std::vector<GroupRecord>& records);
+
+  // IGMPv1/v2 (v2_host.cpp): RFC 2236 §6 and RFC 3376 §7.
+  void v2_membership_changed(Key key, Group& g, bool was_member);
+  void v2_query(NetifId netif, const Query& q);
+  void v2_start_timer(Key key, Group& g, Duration max);
+  void v2_timer_expired(Key key);
+  void v2_heard_report(NetifId netif, Ipv4Address group);
+  void older_querier_heard(NetifId netif, int querier_version);
+  void compat_mode_changed(NetifId netif);
+  void send_v1v2(NetifId netif, std::uint8_t type, Ipv4Address group, Ipv4Address dst);
+
   Stack& stack_;
   Config config_;
+  std::unordered_map<Key, std::unique_ptr<Group>, KeyHash> groups_;
+  std::unordered_map<NetifId, std::unique_ptr<Interface>> interfaces_;
 };
 
 }  // namespace igmp

@@ -66,8 +66,12 @@ bool Layer::accepts(NetifId netif, const Repr& header, bool& to_group) const {
   to_group = dst.is_multicast() || is_broadcast(dst);
   if (to_group) {
     // RFC 1112 §7.2 / RFC 3376 §3.2: only groups the interface has joined, from sources its
-    // filter lets through (224.0.0.1 is always joined).
-    return !dst.is_multicast() || stack_.igmp().accepts(netif, dst, header.src);
+    // filter lets through (224.0.0.1 is always joined). IGMP itself passes the source filter:
+    // a query comes from the querier, whatever sources the group's members asked for (as
+    // Linux's ip_check_mc_rcv).
+    if (!dst.is_multicast()) return true;
+    if (header.protocol == protocol::igmp) return stack_.igmp().joined(netif, dst);
+    return stack_.igmp().accepts(netif, dst, header.src);
   }
   // RFC 1122 §3.3.4.2: the weak end-system model (as Linux): any of our addresses is ours,
   // whichever interface it arrived on. RFC 1122 §3.2.1.3: 127/8 never comes from a wire.
@@ -89,9 +93,14 @@ void Layer::input(Netif& netif, Packet&& packet, bool link_broadcast) {
 
   // RFC 1122 §3.2.1.3: a source that is not one host's address is silently discarded, and
   // 127/8 never comes from a wire; RFC 1812 §5.3.7 likewise for forwarding. 0.0.0.0 is only
-  // valid from a host that does not know its address yet, broadcasting (DHCP, as Linux).
-  const bool unknown_source = (header.src.value() >> 24) == 0 &&
-                              !(header.src.is_unspecified() && header.dst.is_broadcast());
+  // valid from a host that does not know its address yet: broadcasting (DHCP), to a
+  // link-local group, or in IGMP — a snooping switch's querier sends its queries from 0.0.0.0
+  // (RFC 4541 §2.1.1). Linux's ip_route_input_mc draws the same line.
+  const bool zero_allowed =
+      header.src.is_unspecified() &&
+      (header.dst.is_broadcast() || header.protocol == protocol::igmp ||
+       (header.dst.value() & 0xffffff00U) == Ipv4Address{224, 0, 0, 0}.value());
+  const bool unknown_source = (header.src.value() >> 24) == 0 && !zero_allowed;
   if (header.src.is_broadcast() || header.src.is_multicast() || header.src.is_class_e() ||
       header.src.is_loopback() || unknown_source || is_broadcast(header.src)) {
     stats.ipInHdrErrors++;

@@ -345,7 +345,7 @@ ssize_t Api::send_raw(Socket& s, std::span<const std::uint8_t> data, const socka
   } else if (!s.connected) {
     return -EDESTADDRREQ;
   }
-  const ip::SendOptions options = s.send_options();
+  const ip::SendOptions options = s.send_options(dst);
   if (stack_.ip().is_broadcast(dst) && !s.broadcast) return -EACCES;
   ip::SendError result;
   if (s.hdrincl) {
@@ -457,6 +457,7 @@ int Api::close(int fd) {
   auto it = sockets_.find(fd);
   if (it == sockets_.end()) return -EBADF;
   Socket& s = *it->second;
+  leave_all_groups(s);
   if (s.kind == Kind::udp) stack_.udp().unbind(s);
   if (s.kind == Kind::packet) --capture_count_;
   sockets_.erase(it);
@@ -525,6 +526,7 @@ int Api::set_socket_option(Socket& s, int name, const void* value, socklen_t len
 }
 
 int Api::set_ip_option(Socket& s, int name, const void* value, socklen_t len) {
+  if (int r = set_multicast_option(s, name, value, len); r != -ENOPROTOOPT) return r;
   int v = 0;
   // As Linux's do_ip_setsockopt: an int, or a single byte when optlen is 1 to 3.
   if (value && len >= 1 && len < static_cast<socklen_t>(sizeof(int))) {
@@ -607,6 +609,7 @@ int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
         return -ENOPROTOOPT;
     }
   } else if (level == IPPROTO_IP && s->kind != Kind::packet) {
+    if (int r = get_multicast_option(*s, name, value, len); r != -ENOPROTOOPT) return r;
     switch (name) {
       case IP_TTL:
         v = s->ttl > 0 ? s->ttl : stack_.config().default_ttl;

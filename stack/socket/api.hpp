@@ -74,6 +74,22 @@ class Api {
   int set_ip_option(Socket& s, int name, const void* value, socklen_t len);
   int set_socket_option(Socket& s, int name, const void* value, socklen_t len);
 
+  // Multicast options (multicast_options.cpp). set/get return -ENOPROTOOPT for any other
+  // option name.
+  int set_multicast_option(Socket& s, int name, const void* value, socklen_t len);
+  int get_multicast_option(const Socket& s, int name, void* value, socklen_t* len) const;
+  int join_group(Socket& s, Ipv4Address group, int ifindex, Ipv4Address local);
+  int leave_group(Socket& s, Ipv4Address group, int ifindex, Ipv4Address local);
+  int change_source(Socket& s, int name, Ipv4Address group, Ipv4Address local, Ipv4Address source);
+  int set_multicast_interface(Socket& s, const void* value, socklen_t len);
+  // ip_mc_find_dev: the interface a membership request names, if it exists.
+  std::optional<NetifId> group_netif(int ifindex, Ipv4Address local, Ipv4Address group) const;
+  // Tells the IGMP layer this socket's filter for one membership (nullopt: it left).
+  void publish(const Socket& s, NetifId netif, Ipv4Address group,
+               const std::optional<igmp::Filter>& filter);
+  // close(): the socket leaves every group it joined (ip_mc_drop_socket).
+  void leave_all_groups(Socket& s);
+
   Stack& stack_;
   std::map<int, std::unique_ptr<Socket>> sockets_;  // ordered: the lowest free fd is reused
   int capture_count_ = 0;

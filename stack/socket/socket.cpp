@@ -1,6 +1,7 @@
-// Socket: the receive queue bounded by SO_RCVBUF.
+// Socket: the receive queue bounded by SO_RCVBUF, send options, the socket's group filters.
 #include "stack/socket/socket.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 namespace tapir::sock {
@@ -15,12 +16,38 @@ bool Socket::enqueue(Message&& m) {
   return true;
 }
 
-ip::SendOptions Socket::send_options() const {
+ip::SendOptions Socket::send_options(Ipv4Address dst) const {
   ip::SendOptions options;
   options.ttl = ttl > 0 ? static_cast<std::uint8_t>(ttl) : 0;
   options.tos = tos;
   options.dont_route = dont_route;
+  if (dst.is_multicast()) {
+    // ip(7): IP_TTL does not apply to multicast; a TTL of 0 keeps the datagram on this host,
+    // which the IP layer's 0-means-default cannot say, so 0 sends with TTL 1 (RFC 1112 §6.1
+    // lets a host keep it local; loopback still delivers it).
+    options.ttl = static_cast<std::uint8_t>(std::max(multicast_ttl, 1));
+    options.netif = multicast_netif;
+    options.multicast_loop = multicast_loop;
+  }
   return options;
+}
+
+Membership* Socket::membership(NetifId netif, Ipv4Address group) {
+  for (Membership& m : memberships) {
+    if (m.netif == netif && m.group == group) return &m;
+  }
+  return nullptr;
+}
+
+const Membership* Socket::membership(NetifId netif, Ipv4Address group) const {
+  return const_cast<Socket*>(this)->membership(netif, group);
+}
+
+bool Socket::multicast_allows(NetifId netif, Ipv4Address group, Ipv4Address source) const {
+  const Membership* m = membership(netif, group);
+  if (!m) return multicast_all;
+  const bool listed = m->filter.sources.contains(source);
+  return m->filter.mode == igmp::FilterMode::include ? listed : !listed;
 }
 
 int errno_of(ip::SendError error) {

@@ -8,6 +8,7 @@
 
 #include "stack/core/address.hpp"
 #include "stack/core/time.hpp"
+#include "stack/igmp/igmp.hpp"
 #include "stack/ip/ipv4.hpp"
 #include "stack/link/netif.hpp"
 
@@ -32,6 +33,19 @@ struct Message {
 // and bookkeeping the message costs (Linux charges its skb truesize the same way), so a
 // flood of empty datagrams is bounded too.
 inline constexpr std::size_t message_overhead = 256;
+
+// One group this socket joined on one interface, with the socket's own source filter
+// (RFC 3376 §3.1's socket state; an any-source join is EXCLUDE {}).
+struct Membership {
+  NetifId netif = 0;
+  Ipv4Address group;
+  igmp::Filter filter;
+};
+
+// Linux's net.ipv4.igmp_max_memberships and igmp_max_msf: groups per socket, and sources
+// per group in one socket's filter.
+inline constexpr std::size_t max_memberships = 20;
+inline constexpr std::size_t max_sources = 10;
 
 // Linux's defaults (net.core.rmem_default / wmem_default).
 inline constexpr int default_buffer = 212992;
@@ -71,6 +85,14 @@ struct Socket {
   int ttl = -1;  // -1: the stack's default
   std::uint8_t tos = 0;
 
+  // Multicast (ip(7)): what datagrams to a group are sent with, and the groups joined.
+  int multicast_ttl = 1;                   // RFC 1112 §6.1: 1 unless asked otherwise
+  std::optional<NetifId> multicast_netif;  // IP_MULTICAST_IF; none: the route decides
+  Ipv4Address multicast_addr;              // the address IP_MULTICAST_IF was given
+  bool multicast_loop = true;
+  bool multicast_all = true;  // IP_MULTICAST_ALL: non-members get groups' datagrams too
+  std::vector<Membership> memberships;
+
   // State.
   int error = 0;  // pending SO_ERROR (a positive errno)
   bool shut_rd = false;
@@ -80,8 +102,16 @@ struct Socket {
 
   // Queues `m` unless SO_RCVBUF is full; returns false when it was dropped.
   bool enqueue(Message&& m);
-  // What IP_TTL, IP_TOS and SO_DONTROUTE ask of every datagram this socket sends.
-  ip::SendOptions send_options() const;
+  // What IP_TTL, IP_TOS and SO_DONTROUTE ask of every datagram this socket sends, and, when
+  // `dst` is a group, what IP_MULTICAST_TTL, _IF and _LOOP ask instead.
+  ip::SendOptions send_options(Ipv4Address dst) const;
+  // The membership for `group` on `netif`, if this socket joined it.
+  Membership* membership(NetifId netif, Ipv4Address group);
+  const Membership* membership(NetifId netif, Ipv4Address group) const;
+  // Does this socket's own filter let a datagram from `source` to `group`, arrived on
+  // `netif`, through? As Linux's ip_mc_sf_allow: a socket that is no member takes every
+  // group's datagrams (IP_MULTICAST_ALL, on by default) if its port and address match.
+  bool multicast_allows(NetifId netif, Ipv4Address group, Ipv4Address source) const;
 };
 
 // The errno a failed IP send means to a socket user (0 for success).

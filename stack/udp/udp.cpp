@@ -48,6 +48,24 @@ bool takes_group(const sock::Socket& s, const ip::Repr& ip, const Repr& udp) {
   return true;
 }
 
+// The source of a datagram to a group from `s`.
+std::optional<Ipv4Address> multicast_source(Stack& stack, const sock::Socket& s,
+                                            Ipv4Address group) {
+  // As Linux's udp_sendmsg: the address given to IP_MULTICAST_IF, else that interface's
+  // address, else the one of the interface the datagram leaves by (the route's, or the first).
+  if (!s.multicast_addr.is_unspecified()) return s.multicast_addr;
+  std::optional<NetifId> out = s.multicast_netif;
+  if (!out) {
+    if (auto route = stack.ip().routes().lookup(group)) {
+      out = route->netif;
+    } else if (stack.netif_count() > 0) {
+      out = NetifId{0};
+    }
+  }
+  if (!out || *out >= stack.netif_count() || !stack.netif(*out).address) return std::nullopt;
+  return stack.netif(*out).address->address;
+}
+
 }  // namespace
 
 sock::Socket* Layer::lookup(const ip::Repr& ip, const Repr& udp) const {
@@ -101,7 +119,14 @@ void Layer::input(const ip::Delivery& delivery, Packet& payload) {
     bool any = false;
     if (auto it = by_port_.find(udp.dst_port); it != by_port_.end()) {
       for (sock::Socket* s : it->second) {
-        if (takes_group(*s, delivery.header, udp)) any |= deliver(*s, delivery, udp, data);
+        if (!takes_group(*s, delivery.header, udp)) continue;
+        // Each socket's own source filter decides for it alone (Linux's ip_mc_sf_allow): the
+        // interface state let the datagram in because some member wants it.
+        if (delivery.header.dst.is_multicast() &&
+            !s->multicast_allows(delivery.netif, delivery.header.dst, delivery.header.src)) {
+          continue;
+        }
+        any |= deliver(*s, delivery, udp, data);
       }
     }
     // RFC 1122 §4.1.3.1: no port unreachable about broadcast/multicast.
@@ -267,7 +292,8 @@ int Layer::send(sock::Socket& s, Ipv4Address dst, std::uint16_t port,
   // RFC 1122 §4.1.3.4: the source is the bound address, else the route's (RFC 1122 §3.3.4.3).
   Ipv4Address src = s.local_addr;
   if (src.is_unspecified() || src.is_broadcast() || src.is_multicast()) {
-    auto chosen = stack_.ip().source_for(dst);
+    auto chosen =
+        dst.is_multicast() ? multicast_source(stack_, s, dst) : stack_.ip().source_for(dst);
     if (!chosen && broadcast && stack_.netif_count() > 0 && stack_.netif(0).address) {
       chosen = stack_.netif(0).address->address;
     }
@@ -286,7 +312,7 @@ int Layer::send(sock::Socket& s, Ipv4Address dst, std::uint16_t port,
   store16(h + 6, sum == 0 ? 0xffff : sum);
 
   const ip::SendError result =
-      stack_.ip().send(src, dst, ip::protocol::udp, std::move(p), s.send_options());
+      stack_.ip().send(src, dst, ip::protocol::udp, std::move(p), s.send_options(dst));
   if (result == ip::SendError::none) stack_.stats().udpOutDatagrams++;
   return sock::errno_of(result);
 }

@@ -251,7 +251,7 @@ TEST_CASE("fragment 0's header and options become the datagram's header", "[reas
   CHECK(std::vector<std::uint8_t>(got.begin() + 24, got.end()) == pattern(26));
 }
 
-TEST_CASE("DF on fragment 0 survives reassembly; MF and the offset do not", "[reassembly]") {
+TEST_CASE("DF on fragment 0 survives reassembly, and MF and the offset do not", "[reassembly]") {
   const Fields df{.extra_flags = Tins::IP::DONT_FRAGMENT};
   Harness h;
   const auto frags = split({8, 8}, df);

@@ -43,7 +43,7 @@ TEST_CASE("each --tap or --packet takes the --ip, --mtu and --mac that follow it
   CHECK(o.stats);
 }
 
-TEST_CASE("--gw and --route must name a gateway on an interface's network", "[options]") {
+TEST_CASE("the gateway of --gw and --route must be on an interface's network", "[options]") {
   OptionParser parser("t", "test");
   const Options o = parser.parse(words({"--tap", "tap0", "--ip", "10.0.0.2/24", "--gw", "10.0.0.1",
                                         "--route", "192.168.5.0/24,10.0.0.254"}));
@@ -96,7 +96,7 @@ TEST_CASE("short forms read as getopt does: -c 3, -c3, and longer short forms li
         "unexpected argument \"-z\" (try --help)");
 }
 
-TEST_CASE("a positional may stand anywhere; a missing one names what was expected", "[options]") {
+TEST_CASE("a positional may stand anywhere, and a missing one names what was expected", "[options]") {
   std::string dest;
   OptionParser parser("t", "test");
   parser.add_positional("DEST", "the IPv4 address to ping",

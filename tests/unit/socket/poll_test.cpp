@@ -70,7 +70,7 @@ TEST_CASE("poll: POLLHUP after SHUT_RDWR, with POLLIN since reads return 0", "[s
   CHECK(api.poll_events(fd, 0) == POLLHUP);
 }
 
-TEST_CASE("poll: SHUT_RD alone gives POLLIN and no POLLHUP; SHUT_WR alone changes nothing",
+TEST_CASE("poll: SHUT_RD alone gives POLLIN and no POLLHUP, and SHUT_WR alone changes nothing",
           "[socket]") {
   Harness h;
   auto& api = h.stack().sockets();

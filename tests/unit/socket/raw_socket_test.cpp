@@ -60,7 +60,7 @@ TEST_CASE(
   CHECK(receive(api, fd).result == -EAGAIN);
 }
 
-TEST_CASE("every raw ICMP socket gets its own copy; raw sockets of other protocols get none",
+TEST_CASE("every raw ICMP socket gets its own copy, and raw sockets of other protocols get none",
           "[socket]") {
   Harness h;
   auto& api = h.stack().sockets();

@@ -115,7 +115,7 @@ TEST_CASE("SOCK_NONBLOCK in socket()'s type is honoured and shows as O_NONBLOCK"
   CHECK(get_int(api, nonblocking, SOL_SOCKET, SO_TYPE) == SOCK_DGRAM);
 }
 
-TEST_CASE("fcntl F_SETFL O_NONBLOCK sets and clears non-blocking mode; F_GETFL reads it back",
+TEST_CASE("fcntl F_SETFL O_NONBLOCK sets and clears non-blocking mode, and F_GETFL reads it back",
           "[socket]") {
   Harness h;
   auto& api = h.stack().sockets();

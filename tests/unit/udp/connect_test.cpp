@@ -32,7 +32,7 @@ void inject_port_unreachable(Harness& h, const Bytes& datagram) {
 
 }  // namespace
 
-TEST_CASE("connect sets the peer; getsockname shows the route's source and an ephemeral port",
+TEST_CASE("connect sets the peer, and getsockname shows the route's source and an ephemeral port",
           "[udp]") {
   Harness h;
   auto& api = h.stack().sockets();
@@ -66,7 +66,7 @@ TEST_CASE("connect keeps an explicitly bound address and port", "[udp]") {
   CHECK(to_string(local_name(api, fd)) == "10.0.1.2:5000");
 }
 
-TEST_CASE("send on a connected socket goes to the peer; sendto may still name another", "[udp]") {
+TEST_CASE("send on a connected socket goes to the peer, and sendto may still name another", "[udp]") {
   Harness h;
   auto& api = h.stack().sockets();
   const int fd = udp_socket(h);
@@ -82,7 +82,7 @@ TEST_CASE("send on a connected socket goes to the peer; sendto may still name an
   CHECK(decode(frames[1]).rfind_pdu<Tins::UDP>().dport() == 7001);
 }
 
-TEST_CASE("a connected socket receives only its peer's datagrams; others earn port unreachable",
+TEST_CASE("a connected socket receives only its peer's datagrams, and others earn port unreachable",
           "[udp]") {
   Harness h;
   auto& api = h.stack().sockets();

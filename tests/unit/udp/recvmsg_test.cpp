@@ -323,7 +323,7 @@ TEST_CASE("shutdown with an invalid how fails with EINVAL", "[udp]") {
   CHECK_FALSE(api.find(fd)->shut_wr);
 }
 
-TEST_CASE("send after shutdown(SHUT_WR) fails with EPIPE; receiving still works", "[udp]") {
+TEST_CASE("send after shutdown(SHUT_WR) fails with EPIPE, and receiving still works", "[udp]") {
   Harness h;
   auto& api = h.stack().sockets();
   const int fd = bound_socket(h);
