@@ -44,6 +44,7 @@ std::optional<Instant> earliest(std::optional<Instant> a, std::optional<Instant>
 StackConfig stack_config_from(const Options& options) {
   StackConfig config;
   config.forwarding = options.forward;
+  config.igmp.force_version = options.igmp_version;
   // Unpredictable per run: the IP ID start and the reassembly hash key derive from it.
   std::random_device entropy;
   config.seed = (std::uint64_t{entropy()} << 32) | entropy();

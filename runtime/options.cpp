@@ -32,6 +32,7 @@ constexpr Builtin kBuiltins[] = {
     {"--gw", "ADDR", "default gateway"},
     {"--route", "NET/PREFIX,GW", "static route; repeatable"},
     {"--forward", "", "forward datagrams between interfaces (be a router)"},
+    {"--igmp-version", "N", "force IGMP version 1, 2 or 3 (default: 3, older if a querier is)"},
     {"--pcap", "FILE", "write every frame in and out to FILE (pcap, for Wireshark)"},
     {"--trace", "LAYERS", "print one line per decision of LAYERS (eth,arp,ip,icmp,... or all)"},
     {"--stats", "", "print counters on exit (SIGUSR1 prints them any time)"},
@@ -311,6 +312,10 @@ Options OptionParser::parse(const std::vector<std::string_view>& args) const {
       o.routes.push_back(parse_route(flag, value));
     } else if (flag == "--forward") {
       o.forward = true;
+    } else if (flag == "--igmp-version") {
+      // As Linux's force_igmp_version (RFC 3376 §7 otherwise picks the version).
+      if (value != "1" && value != "2" && value != "3") fail(flag, expected("1, 2 or 3", value));
+      o.igmp_version = value[0] - '0';
     } else if (flag == "--pcap") {
       if (value.empty()) fail(flag, expected("a file name", value));
       o.pcap = std::string(value);

@@ -33,6 +33,7 @@ struct Options {
   std::optional<Ipv4Address> gateway;  // --gw
   std::vector<RouteOptions> routes;    // --route, in command-line order
   bool forward = false;                // --forward
+  int igmp_version = 0;                // --igmp-version; 0: IGMPv3, falling back (RFC 3376 §7)
   std::optional<std::string> pcap;     // --pcap FILE
   std::uint32_t trace_layers = 0;      // --trace, a Trace::bit mask
   bool stats = false;                  // --stats

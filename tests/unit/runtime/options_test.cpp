@@ -115,3 +115,13 @@ TEST_CASE("a positional may stand anywhere, and a missing one names what was exp
   CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "10.0.0.1", "10.0.0.3"}) ==
         "unexpected argument \"10.0.0.3\" (try --help)");
 }
+
+TEST_CASE("--igmp-version forces IGMP version 1, 2 or 3 and refuses anything else",
+          "[options]") {
+  OptionParser parser("t", "test");
+  CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24"})).igmp_version == 0);
+  CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24", "--igmp-version", "2"}))
+            .igmp_version == 2);
+  CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--igmp-version", "4"}) ==
+        "--igmp-version: expected 1, 2 or 3, got \"4\"");
+}
