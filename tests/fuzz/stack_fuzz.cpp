@@ -9,6 +9,10 @@
 // Fixing checksums on
 // request lets the fuzzer reach reassembly, forwarding and ICMP instead of stopping at the
 // checksum check.
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -63,6 +67,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A known neighbour, so replies leave at once rather than waiting on ARP.
   stack.arp().add_permanent(0, *Ipv4Address::parse("10.0.0.1"),
                             *MacAddress::parse("02:00:00:00:00:01"));
+  // Sockets open, so datagrams reach every delivery path: a UDP socket on port 7 joined to
+  // 239.1.2.3 with a source filter, a raw ICMP socket and a capture socket.
+  sock::Api& api = stack.sockets();
+  const int udp = api.socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in port7{};
+  port7.sin_family = AF_INET;
+  port7.sin_port = htons(7);
+  api.bind(udp, reinterpret_cast<const sockaddr*>(&port7), sizeof port7);
+  ip_mreq_source join{};
+  join.imr_multiaddr.s_addr = htonl(Ipv4Address{239, 1, 2, 3}.value());
+  join.imr_sourceaddr.s_addr = htonl(Ipv4Address{10, 0, 0, 1}.value());
+  join.imr_interface.s_addr = htonl(Ipv4Address{10, 0, 0, 2}.value());
+  api.setsockopt(udp, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &join, sizeof join);
+  api.socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  api.socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
 
   std::size_t i = 1;
   std::vector<std::uint8_t> frame;

@@ -131,6 +131,9 @@ stop_listener() {
   fi
 }
 
+# wait_until SECS CMD...: until CMD succeeds, or SECS pass (then status 1). For conditions
+# that announce themselves with no event to block on (a bridge's mdb, a file another process
+# appends to): the short pause only paces the re-check; the condition is what synchronises.
 wait_until() {
   local secs=$1
   shift
