@@ -273,7 +273,7 @@ SendError Layer::send(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, P
   }
   h.dst = dst;
   h.protocol = protocol;
-  h.ttl = options.ttl != 0 ? options.ttl : stack_.config().default_ttl;
+  h.ttl = options.ttl.value_or(stack_.config().default_ttl);
   h.tos = options.tos;
   h.dont_fragment = options.dont_fragment;
   h.id = next_id_++;
@@ -313,6 +313,9 @@ SendError Layer::send(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, P
   if (dst.is_multicast() && options.multicast_loop && stack_.igmp().joined(out->id, dst)) {
     loop_back(Packet::copy_of(payload.bytes()));
   }
+  // RFC 1112 §6.1: a multicast datagram with TTL 0 stays on this host. (RFC 1122 §3.2.1.7:
+  // nothing else may be sent with TTL 0; IP_TTL refuses 0.)
+  if (dst.is_multicast() && h.ttl == 0) return SendError::none;
   return put(*out, next_hop, std::move(payload), h);
 }
 

@@ -41,7 +41,7 @@ struct Delivery {
 using ProtocolHandler = std::function<void(const Delivery& delivery, Packet& payload)>;
 
 struct SendOptions {
-  std::uint8_t ttl = 0;  // 0: the stack's default TTL
+  std::optional<std::uint8_t> ttl;  // none: the stack's default TTL
   std::uint8_t tos = 0;
   bool dont_fragment = false;
   bool dont_route = false;       // SO_DONTROUTE: only directly connected destinations

@@ -18,14 +18,13 @@ bool Socket::enqueue(Message&& m) {
 
 ip::SendOptions Socket::send_options(Ipv4Address dst) const {
   ip::SendOptions options;
-  options.ttl = ttl > 0 ? static_cast<std::uint8_t>(ttl) : 0;
+  if (ttl > 0) options.ttl = static_cast<std::uint8_t>(ttl);
   options.tos = tos;
   options.dont_route = dont_route;
   if (dst.is_multicast()) {
-    // ip(7): IP_TTL does not apply to multicast; a TTL of 0 keeps the datagram on this host,
-    // which the IP layer's 0-means-default cannot say, so 0 sends with TTL 1 (RFC 1112 §6.1
-    // lets a host keep it local; loopback still delivers it).
-    options.ttl = static_cast<std::uint8_t>(std::max(multicast_ttl, 1));
+    // ip(7): IP_TTL does not apply to multicast; IP_MULTICAST_TTL 0 keeps the datagram on
+    // this host (RFC 1112 §6.1: the IP layer only loops it back).
+    options.ttl = static_cast<std::uint8_t>(multicast_ttl);
     options.netif = multicast_netif;
     options.multicast_loop = multicast_loop;
   }

@@ -365,6 +365,19 @@ TEST_CASE("IP_MULTICAST_TTL sets the TTL of datagrams to groups only", "[socket]
   CHECK(frames[0].rfind_pdu<Tins::IP>().ttl() == 64);
 }
 
+TEST_CASE("IP_MULTICAST_TTL 0 keeps a datagram on this host (RFC 1112 §6.1)",
+          "[socket][multicast]") {
+  Harness h;
+  auto& api = h.stack().sockets();
+  const int receiver = member(h);
+  const int sender = udp_socket(h);
+  REQUIRE(set_int(api, sender, IPPROTO_IP, IP_MULTICAST_TTL, 0) == 0);
+  h.clear();  // the join's IGMP report
+  REQUIRE(send_to(api, sender, Bytes{'z'}, kGroup, 5000) == 1);
+  CHECK(h.take().empty());  // nothing on the wire
+  CHECK(receive(api, receiver).data == Bytes{'z'});  // the local member still hears it
+}
+
 TEST_CASE("IP_MULTICAST_IF chooses the interface and the source address", "[socket][multicast]") {
   Harness h;
   h.add_netif("tap1", "10.0.1.2/24", "02:00:00:00:01:02");
