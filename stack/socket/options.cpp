@@ -1,0 +1,217 @@
+// The socket options (setsockopt/getsockopt at SOL_SOCKET and IPPROTO_IP), as Linux reads them.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+#include "stack/socket/api.hpp"
+#include "stack/stack.hpp"
+
+namespace tapir::sock {
+
+namespace {
+
+constexpr int buffer_max = default_buffer;  // net.core.rmem_max / wmem_max
+constexpr int rcvbuf_min = 2304;            // SOCK_MIN_RCVBUF
+constexpr int sndbuf_min = 4608;            // SOCK_MIN_SNDBUF
+
+int capped_buffer(int requested) {
+  return static_cast<int>(
+      std::min<std::uint32_t>(static_cast<std::uint32_t>(requested), buffer_max));
+}
+
+// Copies an option value: truncated to *len, and *len set to what was copied (as Linux's
+// sock_getsockopt, unlike addresses).
+template <typename T>
+void copy_option(const T& value, void* out, socklen_t* len) {
+  const auto n = std::min<socklen_t>(*len, sizeof(T));
+  std::memcpy(out, &value, n);
+  *len = n;
+}
+
+// Reads an int option as Linux does: at least sizeof(int) bytes, else EINVAL.
+int read_int(const void* value, socklen_t len, int& out) {
+  if (!value || len < static_cast<socklen_t>(sizeof(int))) return -EINVAL;
+  std::memcpy(&out, value, sizeof(int));
+  return 0;
+}
+
+int read_timeval(const void* value, socklen_t len, Duration& out) {
+  if (!value || len < static_cast<socklen_t>(sizeof(timeval))) return -EINVAL;
+  timeval tv{};
+  std::memcpy(&tv, value, sizeof tv);
+  if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return -EDOM;
+  // Linux: a negative timeout, or one too long to count in microseconds, means "wait
+  // forever", like zero.
+  constexpr auto max_seconds = std::numeric_limits<std::int64_t>::max() / 1000000 - 1;
+  if (tv.tv_sec < 0 || tv.tv_sec > max_seconds) {
+    out = Duration{0};
+    return 0;
+  }
+  out = Duration{static_cast<std::int64_t>(tv.tv_sec) * 1000000LL + tv.tv_usec};
+  return 0;
+}
+
+timeval to_timeval(Duration d) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(d.count() / 1000000);
+  tv.tv_usec = static_cast<suseconds_t>(d.count() % 1000000);
+  return tv;
+}
+
+}  // namespace
+
+int Api::setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (level == SOL_SOCKET) return set_socket_option(*s, name, value, len);
+  if (level == IPPROTO_IP && s->kind != Kind::packet) return set_ip_option(*s, name, value, len);
+  return -ENOPROTOOPT;
+}
+
+int Api::set_socket_option(Socket& s, int name, const void* value, socklen_t len) {
+  if (name == SO_RCVTIMEO) return read_timeval(value, len, s.rcvtimeo);
+  if (name == SO_SNDTIMEO) return read_timeval(value, len, s.sndtimeo);
+  int v = 0;
+  if (int err = read_int(value, len, v); err != 0) return err;
+  switch (name) {
+    case SO_REUSEADDR:
+      s.reuse_addr = v != 0;
+      return 0;
+    case SO_BROADCAST:
+      s.broadcast = v != 0;
+      return 0;
+    case SO_DONTROUTE:
+      s.dont_route = v != 0;
+      return 0;
+    case SO_RCVBUF:
+      // socket(7): the kernel doubles the value (for bookkeeping), within its limits.
+      // The value is unsigned to Linux: a negative one asks for the maximum.
+      s.rcvbuf = std::max(rcvbuf_min, capped_buffer(v) * 2);
+      return 0;
+    case SO_SNDBUF:
+      s.sndbuf = std::max(sndbuf_min, capped_buffer(v) * 2);
+      return 0;
+    default:
+      return -ENOPROTOOPT;  // includes SO_TYPE and SO_ERROR, which are read-only
+  }
+}
+
+int Api::set_ip_option(Socket& s, int name, const void* value, socklen_t len) {
+  if (int r = set_multicast_option(s, name, value, len); r != -ENOPROTOOPT) return r;
+  int v = 0;
+  // As Linux's do_ip_setsockopt: an int, or a single byte when optlen is 1 to 3.
+  if (value && len >= 1 && len < static_cast<socklen_t>(sizeof(int))) {
+    v = *static_cast<const std::uint8_t*>(value);
+  } else if (int err = read_int(value, len, v); err != 0) {
+    return err;
+  }
+  switch (name) {
+    case IP_TTL:
+      // ip(7): 1..255, or -1 for the default.
+      if (v == -1) {
+        s.ttl = -1;
+        return 0;
+      }
+      if (v < 1 || v > 255) return -EINVAL;
+      s.ttl = v;
+      return 0;
+    case IP_TOS:
+      s.tos = static_cast<std::uint8_t>(v);
+      return 0;
+    case IP_HDRINCL:
+      if (s.kind != Kind::raw) return -ENOPROTOOPT;
+      s.hdrincl = v != 0;
+      return 0;
+    case IP_PKTINFO:
+      s.recv_pktinfo = v != 0;
+      return 0;
+    case IP_RECVTTL:
+      s.recv_ttl = v != 0;
+      return 0;
+    case IP_RECVERR:
+      s.recv_err = v != 0;
+      return 0;
+    default:
+      return -ENOPROTOOPT;
+  }
+}
+
+int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (!value || !len) return -EFAULT;
+  int v = 0;
+  if (level == SOL_SOCKET) {
+    switch (name) {
+      case SO_RCVTIMEO:
+        copy_option(to_timeval(s->rcvtimeo), value, len);
+        return 0;
+      case SO_SNDTIMEO:
+        copy_option(to_timeval(s->sndtimeo), value, len);
+        return 0;
+      case SO_ERROR:
+        v = std::exchange(s->error, 0);
+        break;
+      case SO_TYPE:
+        v = s->type;
+        break;
+      case SO_REUSEADDR:
+        v = s->reuse_addr;
+        break;
+      case SO_BROADCAST:
+        v = s->broadcast;
+        break;
+      case SO_DONTROUTE:
+        v = s->dont_route;
+        break;
+      case SO_RCVBUF:
+        v = s->rcvbuf;
+        break;
+      case SO_SNDBUF:
+        v = s->sndbuf;
+        break;
+      case SO_PROTOCOL:
+        v = s->protocol;
+        break;
+      case SO_DOMAIN:
+        v = s->kind == Kind::packet ? AF_PACKET : AF_INET;
+        break;
+      default:
+        return -ENOPROTOOPT;
+    }
+  } else if (level == IPPROTO_IP && s->kind != Kind::packet) {
+    if (int r = get_multicast_option(*s, name, value, len); r != -ENOPROTOOPT) return r;
+    switch (name) {
+      case IP_TTL:
+        v = s->ttl > 0 ? s->ttl : stack_.config().default_ttl;
+        break;
+      case IP_TOS:
+        v = s->tos;
+        break;
+      case IP_HDRINCL:
+        v = s->hdrincl;
+        break;
+      case IP_PKTINFO:
+        v = s->recv_pktinfo;
+        break;
+      case IP_RECVTTL:
+        v = s->recv_ttl;
+        break;
+      case IP_RECVERR:
+        v = s->recv_err;
+        break;
+      default:
+        return -ENOPROTOOPT;
+    }
+  } else {
+    return -ENOPROTOOPT;
+  }
+  copy_option(v, value, len);
+  return 0;
+}
+
+}  // namespace tapir::sock
