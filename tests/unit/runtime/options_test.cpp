@@ -116,7 +116,7 @@ TEST_CASE("a positional may stand anywhere, and a missing one names what was exp
         "unexpected argument \"10.0.0.3\" (try --help)");
 }
 
-TEST_CASE("--igmp-version forces IGMP version 1, 2 or 3 and refuses anything else",
+TEST_CASE("the flag --igmp-version forces IGMP version 1, 2 or 3 and refuses anything else",
           "[options]") {
   OptionParser parser("t", "test");
   CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24"})).igmp_version == 0);
