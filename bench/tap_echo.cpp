@@ -128,11 +128,11 @@ std::size_t answer_arp(std::uint8_t* f, std::size_t len, const Options& opt) {
       load16(a + 6) != 1 || std::memcmp(a + 24, opt.ip.data(), 4) != 0) {
     return 0;
   }
-  store16(a + 6, 2);                           // op: reply
-  std::memcpy(a + 18, a + 8, 10);              // target := sender (MAC + IP)
-  std::memcpy(a + 8, opt.mac.data(), 6);       // sender := us
+  store16(a + 6, 2);                      // op: reply
+  std::memcpy(a + 18, a + 8, 10);         // target := sender (MAC + IP)
+  std::memcpy(a + 8, opt.mac.data(), 6);  // sender := us
   std::memcpy(a + 14, opt.ip.data(), 4);
-  std::memcpy(f, a + 18, 6);                   // Ethernet: to the asker, from us
+  std::memcpy(f, a + 18, 6);  // Ethernet: to the asker, from us
   std::memcpy(f + 6, opt.mac.data(), 6);
   return len;
 }
@@ -150,10 +150,10 @@ std::size_t answer_echo(std::uint8_t* f, std::size_t len, const Options& opt) {
   if (icmp[0] != 8 || icmp[1] != 0) return 0;
 
   std::array<std::uint8_t, 4> src;
-  std::memcpy(src.data(), ip + 12, 4);        // swapping src and dst keeps the IP checksum
+  std::memcpy(src.data(), ip + 12, 4);  // swapping src and dst keeps the IP checksum
   std::memcpy(ip + 12, ip + 16, 4);
   std::memcpy(ip + 16, src.data(), 4);
-  icmp[0] = 0;                                // type 8 → 0: patch the checksum (RFC 1624)
+  icmp[0] = 0;  // type 8 → 0: patch the checksum (RFC 1624)
   store16(icmp + 2, checksum_update(load16(icmp + 2), 0x0800, 0x0000));
   std::memcpy(f, f + 6, 6);
   std::memcpy(f + 6, opt.mac.data(), 6);
@@ -180,9 +180,14 @@ int main(int argc, char** argv) {
     if (len < kEthHeader) continue;
     std::size_t reply = 0;
     switch (load16(frame + 12)) {
-      case kEtherTypeArp: reply = answer_arp(frame, len, opt); break;
-      case kEtherTypeIpv4: reply = answer_echo(frame, len, opt); break;
-      default: break;
+      case kEtherTypeArp:
+        reply = answer_arp(frame, len, opt);
+        break;
+      case kEtherTypeIpv4:
+        reply = answer_echo(frame, len, opt);
+        break;
+      default:
+        break;
     }
     if (reply != 0 && write(fd, frame, reply) < 0 && errno != EINTR) {
       std::perror("tap-echo: write");

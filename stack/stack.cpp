@@ -23,8 +23,9 @@ Stack::Stack(StackConfig config)
   ip_.register_protocol(ip::protocol::icmp, [this](const ip::Delivery& d, Packet& payload) {
     icmp_.input(d, payload);
   });
-  ip_.register_protocol(ip::protocol::igmp,
-                        [this](const ip::Delivery& d, Packet& payload) { igmp_.input(d, payload); });
+  ip_.register_protocol(ip::protocol::igmp, [this](const ip::Delivery& d, Packet& payload) {
+    igmp_.input(d, payload);
+  });
   ip_.register_protocol(ip::protocol::udp,
                         [this](const ip::Delivery& d, Packet& payload) { udp_.input(d, payload); });
   icmp_.on_error(ip::protocol::udp, [this](const icmp::ErrorReport& r) { udp_.error(r); });

@@ -46,7 +46,9 @@ class MacAddress {
 
   // "02:00:00:00:00:01" (colons or dashes); nullopt for anything else.
   static std::optional<MacAddress> parse(std::string_view text);
-  static constexpr MacAddress broadcast() { return MacAddress{Bytes{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}; }
+  static constexpr MacAddress broadcast() {
+    return MacAddress{Bytes{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+  }
   // RFC 1112 §6.4: 01:00:5e followed by the low 23 bits of the group address.
   static MacAddress multicast_for(Ipv4Address group);
 

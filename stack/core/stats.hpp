@@ -9,6 +9,8 @@ namespace tapir {
 // Each X(name, description) becomes a std::uint64_t member of Stats. Names that exist in a MIB
 // keep the MIB's spelling; tapir's finer drop reasons use the same prefix and style, so
 // `--stats` output greps the way snmp tools print.
+// One counter per line, the descriptions in a column:
+// clang-format off
 #define TAPIR_LINK_COUNTERS(X)                                                               \
   X(ifInOctets, "octets received on all interfaces")                                         \
   X(ifInUcastPkts, "unicast frames delivered to a protocol")                                 \
@@ -126,6 +128,8 @@ namespace tapir {
 #define TAPIR_ALL_COUNTERS(X)                                                                \
   TAPIR_LINK_COUNTERS(X) TAPIR_ARP_COUNTERS(X) TAPIR_IP_COUNTERS(X) TAPIR_ICMP_COUNTERS(X)    \
   TAPIR_IGMP_COUNTERS(X) TAPIR_UDP_COUNTERS(X) TAPIR_SOCKET_COUNTERS(X)
+
+// clang-format on
 
 struct Stats {
 #define TAPIR_COUNTER_MEMBER(name, description) std::uint64_t name = 0;

@@ -21,7 +21,10 @@ class Instant {
   friend constexpr Instant operator+(Instant a, Duration d) { return Instant{a.us_ + d.count()}; }
   friend constexpr Instant operator-(Instant a, Duration d) { return Instant{a.us_ - d.count()}; }
   friend constexpr Duration operator-(Instant a, Instant b) { return Duration{a.us_ - b.us_}; }
-  constexpr Instant& operator+=(Duration d) { us_ += d.count(); return *this; }
+  constexpr Instant& operator+=(Duration d) {
+    us_ += d.count();
+    return *this;
+  }
   friend constexpr auto operator<=>(Instant, Instant) = default;
 
  private:

@@ -7,11 +7,13 @@
 namespace tapir {
 
 namespace {
-constexpr std::array<std::string_view, 8> kLayerNames = {"eth", "arp", "ip",  "icmp",
+constexpr std::array<std::string_view, 8> kLayerNames = {"eth",  "arp", "ip",  "icmp",
                                                          "igmp", "udp", "tcp", "sock"};
 }
 
-std::string_view Trace::name(Layer layer) { return kLayerNames[static_cast<std::size_t>(layer)]; }
+std::string_view Trace::name(Layer layer) {
+  return kLayerNames[static_cast<std::size_t>(layer)];
+}
 
 std::optional<std::uint32_t> Trace::parse_layers(std::string_view list, std::string* bad) {
   std::uint32_t mask = 0;

@@ -9,8 +9,8 @@
 
 #include "stack/core/address.hpp"
 #include "stack/core/packet.hpp"
-#include "stack/ip/ipv4.hpp"
 #include "stack/icmp/rate_limiter.hpp"
+#include "stack/ip/ipv4.hpp"
 
 namespace tapir {
 
@@ -61,9 +61,9 @@ struct Repr {
 
 // An ICMP error delivered upward (to the transport that sent the quoted datagram).
 struct ErrorReport {
-  Ipv4Address from;   // who sent the error (a router or the destination)
+  Ipv4Address from;  // who sent the error (a router or the destination)
   Repr message;
-  ip::Repr original;  // the quoted header
+  ip::Repr original;                               // the quoted header
   std::span<const std::uint8_t> original_payload;  // at least 8 bytes of the quoted payload
 };
 
@@ -76,10 +76,10 @@ struct EchoReply {
 };
 
 struct Config {
-  double error_rate = 1000;    // tokens per second (Linux icmp_msgs_per_sec)
-  double error_burst = 50;     // bucket depth (Linux icmp_msgs_burst)
+  double error_rate = 1000;         // tokens per second (Linux icmp_msgs_per_sec)
+  double error_burst = 50;          // bucket depth (Linux icmp_msgs_burst)
   bool address_mask_reply = false;  // RFC 1122 §3.2.2.9: off unless the admin says so
-  Duration utc_offset{0};      // add to `now` to get UTC (timestamp replies, RFC 792)
+  Duration utc_offset{0};           // add to `now` to get UTC (timestamp replies, RFC 792)
 };
 
 class Layer {
@@ -112,8 +112,8 @@ class Layer {
   void reply_address_mask(const ip::Delivery& delivery, const Packet& payload);
   void report_error(const ip::Delivery& delivery, const Repr& repr, const Packet& payload);
   void count_out(Type type);
-  void send(Ipv4Address src, Ipv4Address dst, const Repr& repr,
-            std::span<const std::uint8_t> body, const ip::SendOptions& options = {});
+  void send(Ipv4Address src, Ipv4Address dst, const Repr& repr, std::span<const std::uint8_t> body,
+            const ip::SendOptions& options = {});
 
   Stack& stack_;
   Config config_;

@@ -75,9 +75,9 @@ void Repr::emit(std::span<std::uint8_t> out) {
   p[1] = tos;
   store16(p + 2, total_len);
   store16(p + 4, id);
-  const auto flags = static_cast<std::uint16_t>((dont_fragment ? 0x4000 : 0) |
-                                                (more_fragments ? 0x2000 : 0) |
-                                                ((fragment_offset / 8) & 0x1fff));
+  const auto flags =
+      static_cast<std::uint16_t>((dont_fragment ? 0x4000 : 0) | (more_fragments ? 0x2000 : 0) |
+                                 ((fragment_offset / 8) & 0x1fff));
   store16(p + 6, flags);
   p[8] = ttl;
   p[9] = protocol;

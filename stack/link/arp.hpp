@@ -90,7 +90,7 @@ class Cache {
   void resolve(const Key& key, Entry& entry, MacAddress mac);
   void send_request(Netif& netif, Ipv4Address target);
   void send_reply(Netif& netif, const Repr& request);
-  void retry(const Key& key);       // arptimer for an incomplete entry
+  void retry(const Key& key);  // arptimer for an incomplete entry
   void give_up(const Key& key);
   void remove(const Key& key);
   void touch(Entry& entry);

@@ -53,7 +53,8 @@ class Layer {
   int bind(sock::Socket& s, Ipv4Address addr, std::uint16_t port);
   void unbind(sock::Socket& s);
   // Sends `data` from `s` to dst:port. Returns 0 or a positive errno.
-  int send(sock::Socket& s, Ipv4Address dst, std::uint16_t port, std::span<const std::uint8_t> data);
+  int send(sock::Socket& s, Ipv4Address dst, std::uint16_t port,
+           std::span<const std::uint8_t> data);
 
   const PortRange& ephemeral_range() const { return ephemeral_; }
   std::size_t bound_ports() const { return by_port_.size(); }

@@ -57,12 +57,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (frame.size() < 60) __builtin_trap();
     ++frames_out;
   };
-  stack.add_netif({"tap0", *MacAddress::parse("02:00:00:00:00:02"), 1500,
-                   Ipv4Cidr::parse("10.0.0.2/24")},
-                  sink, now);
-  stack.add_netif({"tap1", *MacAddress::parse("02:00:00:00:01:02"), 576,
-                   Ipv4Cidr::parse("10.0.1.2/24")},
-                  sink, now);
+  stack.add_netif(
+      {"tap0", *MacAddress::parse("02:00:00:00:00:02"), 1500, Ipv4Cidr::parse("10.0.0.2/24")}, sink,
+      now);
+  stack.add_netif(
+      {"tap1", *MacAddress::parse("02:00:00:00:01:02"), 576, Ipv4Cidr::parse("10.0.1.2/24")}, sink,
+      now);
   stack.set_default_gateway(*Ipv4Address::parse("10.0.0.1"));
   // A known neighbour, so replies leave at once rather than waiting on ARP.
   stack.arp().add_permanent(0, *Ipv4Address::parse("10.0.0.1"),

@@ -98,7 +98,8 @@ TEST_CASE("reschedule replaces the deadline and the callback", "[timer]") {
   CHECK(timers.pending(again));
 }
 
-TEST_CASE("a callback may schedule timers, and those already due run in the same advance", "[timer]") {
+TEST_CASE("a callback may schedule timers, and those already due run in the same advance",
+          "[timer]") {
   TimerQueue timers;
   std::vector<int> fired;
   timers.schedule(at(10), [&](Instant now) {

@@ -32,8 +32,7 @@ TEST_CASE("an echo request gets an echo reply with the same id, sequence and dat
   CHECK(h.stats().icmpOutEchoReps == 1);
 }
 
-TEST_CASE("a unicast echo request in a link-broadcast frame is answered, as Linux does",
-          "[icmp]") {
+TEST_CASE("a unicast echo request in a link-broadcast frame is answered, as Linux does", "[icmp]") {
   Harness h;
   Tins::EthernetII frame = echo_request(9, 1, 8);
   frame.dst_addr("ff:ff:ff:ff:ff:ff");

@@ -108,7 +108,8 @@ TEST_CASE("the v2 unsolicited repeat is suppressed by another member's report", 
   CHECK(run_for(h, 11s, 100ms).empty());
 }
 
-TEST_CASE("a shorter Max Resp Time restarts a running v2 timer, and a longer one does not", "[igmp]") {
+TEST_CASE("a shorter Max Resp Time restarts a running v2 timer, and a longer one does not",
+          "[igmp]") {
   Harness h;
   inject(h, query_v1v2("0.0.0.0", 100), "224.0.0.1");
   join(h, "239.1.1.1");

@@ -180,8 +180,7 @@ TEST_CASE("a datagram from the wire with a loopback source is dropped as ipInBad
 // a reply *to* 0.0.0.0, which leaves by the default route. RFC 1122 §3.2.1.3 (a): 0.0.0.0
 // "MUST NOT be sent" as a destination; Linux drops such sources unless the destination is a
 // broadcast (DHCP).
-TEST_CASE("an echo request from 0.0.0.0 is not answered onto the wire",
-          "[ip][icmp][regression]") {
+TEST_CASE("an echo request from 0.0.0.0 is not answered onto the wire", "[ip][icmp][regression]") {
   Harness h;
   REQUIRE(h.stack().set_default_gateway(Ipv4Address{10, 0, 0, 1}));
   h.inject_datagram(echo_request_datagram(1, 1, 32, "0.0.0.0", kHostIp));

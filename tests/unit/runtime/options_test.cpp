@@ -96,7 +96,8 @@ TEST_CASE("short forms read as getopt does: -c 3, -c3, and longer short forms li
         "unexpected argument \"-z\" (try --help)");
 }
 
-TEST_CASE("a positional may stand anywhere, and a missing one names what was expected", "[options]") {
+TEST_CASE("a positional may stand anywhere, and a missing one names what was expected",
+          "[options]") {
   std::string dest;
   OptionParser parser("t", "test");
   parser.add_positional("DEST", "the IPv4 address to ping",

@@ -374,7 +374,7 @@ TEST_CASE("IP_MULTICAST_TTL 0 keeps a datagram on this host (RFC 1112 §6.1)",
   REQUIRE(set_int(api, sender, IPPROTO_IP, IP_MULTICAST_TTL, 0) == 0);
   h.clear();  // the join's IGMP report
   REQUIRE(send_to(api, sender, Bytes{'z'}, kGroup, 5000) == 1);
-  CHECK(h.take().empty());  // nothing on the wire
+  CHECK(h.take().empty());                           // nothing on the wire
   CHECK(receive(api, receiver).data == Bytes{'z'});  // the local member still hears it
 }
 

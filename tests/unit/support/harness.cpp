@@ -10,8 +10,7 @@
 
 namespace tapir::test {
 
-Harness::Harness(StackConfig config, bool learn_peer)
-    : stack_(std::make_unique<Stack>(config)) {
+Harness::Harness(StackConfig config, bool learn_peer) : stack_(std::make_unique<Stack>(config)) {
   add_netif("tap0", kHostIp + "/24", kHostMac.to_string());
   take(0);  // the gratuitous ARP announcement
   if (learn_peer) {
@@ -19,8 +18,8 @@ Harness::Harness(StackConfig config, bool learn_peer)
   }
 }
 
-NetifId Harness::add_netif(const std::string& name, const std::string& cidr,
-                           const std::string& mac, std::uint32_t mtu) {
+NetifId Harness::add_netif(const std::string& name, const std::string& cidr, const std::string& mac,
+                           std::uint32_t mtu) {
   const auto index = sent_.size();
   sent_.emplace_back();
   NetifConfig cfg{name, *MacAddress::parse(mac), mtu, Ipv4Cidr::parse(cidr)};
@@ -88,7 +87,9 @@ Tins::EthernetII echo_request(std::uint16_t id, std::uint16_t seq, std::size_t p
   return from_peer(ip);
 }
 
-std::vector<std::uint8_t> bytes_of(Tins::PDU& pdu) { return pdu.serialize(); }
+std::vector<std::uint8_t> bytes_of(Tins::PDU& pdu) {
+  return pdu.serialize();
+}
 
 Bytes pattern(std::size_t n, std::uint8_t first) {
   Bytes out(n);

@@ -9,8 +9,7 @@ std::size_t Network::add_host(const std::string& cidr, const std::string& mac,
   Driver* driver = port.get();
   stack->add_netif(
       NetifConfig{driver->name(), *MacAddress::parse(mac), 1500, Ipv4Cidr::parse(cidr)},
-      [this, driver](std::span<const std::uint8_t> frame) { driver->transmit(now_, frame); },
-      now_);
+      [this, driver](std::span<const std::uint8_t> frame) { driver->transmit(now_, frame); }, now_);
   hosts_.push_back(HostEntry{std::move(stack), std::move(port)});
   return hosts_.size() - 1;
 }
@@ -32,7 +31,8 @@ void Network::step(Instant at) {
   for (auto& h : hosts_) {
     Stack& stack = *h.stack;
     h.port->receive(
-        now_, [&stack, this](std::span<const std::uint8_t> frame) { stack.receive(0, frame, now_); },
+        now_,
+        [&stack, this](std::span<const std::uint8_t> frame) { stack.receive(0, frame, now_); },
         1024);
     stack.advance(now_);
   }

@@ -66,7 +66,8 @@ TEST_CASE("connect keeps an explicitly bound address and port", "[udp]") {
   CHECK(to_string(local_name(api, fd)) == "10.0.1.2:5000");
 }
 
-TEST_CASE("send on a connected socket goes to the peer, and sendto may still name another", "[udp]") {
+TEST_CASE("send on a connected socket goes to the peer, and sendto may still name another",
+          "[udp]") {
   Harness h;
   auto& api = h.stack().sockets();
   const int fd = udp_socket(h);
