@@ -47,7 +47,7 @@ class Driver {
   // For drivers without an fd: `wake` is called (from whatever thread transmits into this
   // driver) when a frame is queued for it, so an owner sleeping until next_deadline() can
   // wake up early. It must be cheap and must not call back into the driver.
-  virtual void set_wakeup(std::function<void()> wake) { (void)wake; }
+  virtual void set_wakeup(std::function<void()> /*wake*/) {}
 
  protected:
   std::uint64_t tx_dropped_ = 0;

@@ -93,6 +93,6 @@ template <>
 struct std::hash<tapir::Ipv4Address> {
   std::size_t operator()(tapir::Ipv4Address a) const noexcept {
     // Multiplicative mix: neighbours (10.0.0.1, 10.0.0.2, ...) land far apart.
-    return static_cast<std::size_t>(a.value() * 0x9E3779B1U);
+    return static_cast<std::size_t>(std::uint32_t{a.value() * 0x9E3779B1U});
   }
 };

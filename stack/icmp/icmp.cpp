@@ -155,7 +155,8 @@ void Layer::reply_timestamp(const ip::Delivery& delivery, const Packet& payload)
   }
   // RFC 792: milliseconds since midnight UT, for both the receive and transmit stamps.
   const std::int64_t utc_ms = (stack_.now() + config_.utc_offset).micros() / 1000;
-  const auto stamp = static_cast<std::uint32_t>(utc_ms % (24 * 3600 * 1000));
+  constexpr std::int64_t ms_per_day = 24LL * 3600 * 1000;
+  const auto stamp = static_cast<std::uint32_t>(utc_ms % ms_per_day);
   std::uint8_t body[12];
   std::copy_n(payload.data() + header_len, 4, body);  // originate timestamp
   store32(body + 4, stamp);

@@ -90,7 +90,7 @@ class Layer {
 
  private:
   struct Hop {
-    Netif* out;
+    Netif* out = nullptr;
     Ipv4Address next_hop;
   };
   std::optional<Hop> choose_hop(Ipv4Address dst, const SendOptions& options);

@@ -469,14 +469,13 @@ int Api::fcntl(int fd, int cmd, int arg) {
 short Api::poll_events(int fd, short events) const {
   const Socket* s = find(fd);
   if (!s) return POLLNVAL;
-  short revents = 0;
   // As Linux's datagram_poll.
+  int revents = POLLOUT | POLLWRNORM;
   if (!s->queue.empty() || s->shut_rd) revents |= POLLIN | POLLRDNORM;
-  revents |= POLLOUT | POLLWRNORM;
   revents &= events;
   if (s->error != 0) revents |= POLLERR;
   if (s->shut_rd && s->shut_wr) revents |= POLLHUP;
-  return revents;
+  return static_cast<short>(revents);
 }
 
 bool Api::deliver_raw(const ip::Delivery& d) {
