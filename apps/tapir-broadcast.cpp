@@ -136,15 +136,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  tapir::block_stop_signals();
-  std::unique_ptr<tapir::Host> host;
-  try {
-    host = std::make_unique<tapir::Host>(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tapir-broadcast: %s\n", e.what());
-    return 1;
-  }
-  host->start();
+  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-broadcast", options);
+  if (!host) return 1;
 
   const int fd = tapir::socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) {

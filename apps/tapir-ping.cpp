@@ -361,15 +361,8 @@ int main(int argc, char** argv) {
   const tapir::Options options = parser.parse_or_exit(argc, argv);
   const std::string dest_text = tapir::address_text(dest);
 
-  tapir::block_stop_signals();
-  std::unique_ptr<tapir::Host> host;
-  try {
-    host = std::make_unique<tapir::Host>(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tapir-ping: %s\n", e.what());
-    return 2;
-  }
-  host->start();
+  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-ping", options);
+  if (!host) return 2;
 
   if (int err = check_route(dest, settings.broadcast); err != 0) {
     if (err == EACCES) {

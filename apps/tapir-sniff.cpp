@@ -219,15 +219,8 @@ int main(int argc, char** argv) {
   parser.add_flag("-xx, --hex-all", "the same from the Ethernet header", [&] { settings.hex = 2; });
   const tapir::Options options = parser.parse_or_exit(argc, argv);
 
-  tapir::block_stop_signals();
-  std::unique_ptr<tapir::Host> host;
-  try {
-    host = std::make_unique<tapir::Host>(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tapir-sniff: %s\n", e.what());
-    return 1;
-  }
-  host->start();
+  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-sniff", options);
+  if (!host) return 1;
 
   // packet(7): every frame of every protocol, in and out, with sockaddr_ll telling where.
   const int fd = tapir::socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));

@@ -314,15 +314,8 @@ int main(int argc, char** argv) {
   }
   const std::string dest_text = tapir::address_text(dest);
 
-  tapir::block_stop_signals();
-  std::unique_ptr<tapir::Host> host;
-  try {
-    host = std::make_unique<tapir::Host>(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tapir-traceroute: %s\n", e.what());
-    return 2;
-  }
-  host->start();
+  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-traceroute", options);
+  if (!host) return 2;
 
   // Answers come back as ICMP whatever the probes are: time exceeded from each router, then
   // port unreachable (UDP) or an echo reply (-I) from DEST.

@@ -167,15 +167,8 @@ int main(int argc, char** argv) {
                   [&services] { services = false; });
   const tapir::Options options = parser.parse_or_exit(argc, argv);
 
-  tapir::block_stop_signals();  // before the Host and the service thread start
-  std::unique_ptr<tapir::Host> host;
-  try {
-    host = std::make_unique<tapir::Host>(options);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tapird: %s\n", e.what());
-    return 1;
-  }
-  host->start();  // the first Host started is the one tapir::socket() uses
+  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapird", options);
+  if (!host) return 1;
 
   UdpServices udp;
   if (services) {

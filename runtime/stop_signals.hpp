@@ -3,9 +3,13 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+
+#include "runtime/options.hpp"
 
 namespace tapir {
 
@@ -15,6 +19,11 @@ class Host;
 // starts: threads inherit the mask (pthread_sigmask(3)), so a signal waits, pending, for the
 // StopSignals thread to take it, instead of killing the process in the middle of a line.
 void block_stop_signals();
+
+// What every sample app's main() does first: block the stop signals, build the Host from the
+// common flags and start it. When a device cannot be opened it prints "program: why" on
+// stderr and returns nullptr (the app picks its exit status).
+std::unique_ptr<Host> start_host(std::string_view program, const Options& options);
 
 // A thread that takes the signals blocked above. SIGINT or SIGTERM stops the app, and so does
 // a Host loop that ended on its own (its TAP was deleted, say); SIGUSR1 prints the counters to
