@@ -1,0 +1,36 @@
+// Initial sequence numbers per RFC 6528 and per-connection timestamp offsets.
+#pragma once
+
+#include <cstdint>
+
+#include "stack/core/address.hpp"
+#include "stack/core/time.hpp"
+#include "stack/tcp/seq.hpp"
+
+namespace tapir::tcp {
+
+// SipHash-2-4 (Aumasson and Bernstein) of `length` bytes at `data` under a 128-bit key.
+std::uint64_t siphash24(std::uint64_t key0, std::uint64_t key1, const void* data,
+                        std::size_t length);
+
+// RFC 6528 §3: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), where M is a
+// clock ticking every 4 microseconds and F a keyed hash (SipHash-2-4 here). An off-path
+// attacker cannot predict another connection's ISN, yet a reopened 4-tuple's numbers keep
+// rising with the clock, so old duplicates stay outside the new connection's window.
+class IsnGenerator {
+ public:
+  IsnGenerator(std::uint64_t key0, std::uint64_t key1) : key0_(key0), key1_(key1) {}
+
+  SeqNum isn(Ipv4Address local, std::uint16_t local_port, Ipv4Address remote,
+             std::uint16_t remote_port, Instant now) const;
+  // A per-connection random offset for TSval (as Linux since 4.10), from the same key with a
+  // different input, so timestamps reveal neither uptime nor other connections' clocks.
+  std::uint32_t timestamp_offset(Ipv4Address local, std::uint16_t local_port, Ipv4Address remote,
+                                 std::uint16_t remote_port) const;
+
+ private:
+  std::uint64_t key0_;
+  std::uint64_t key1_;
+};
+
+}  // namespace tapir::tcp
