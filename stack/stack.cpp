@@ -19,6 +19,7 @@ Stack::Stack(StackConfig config)
       icmp_(*this, config.icmp),
       igmp_(*this, config.igmp),
       udp_(*this, config.ephemeral_ports),
+      tcp_(*this, config.tcp, config.ephemeral_ports),
       sockets_(*this) {
   ip_.register_protocol(ip::protocol::icmp, [this](const ip::Delivery& d, Packet& payload) {
     icmp_.input(d, payload);
@@ -28,7 +29,10 @@ Stack::Stack(StackConfig config)
   });
   ip_.register_protocol(ip::protocol::udp,
                         [this](const ip::Delivery& d, Packet& payload) { udp_.input(d, payload); });
+  ip_.register_protocol(ip::protocol::tcp,
+                        [this](const ip::Delivery& d, Packet& payload) { tcp_.input(d, payload); });
   icmp_.on_error(ip::protocol::udp, [this](const icmp::ErrorReport& r) { udp_.error(r); });
+  icmp_.on_error(ip::protocol::tcp, [this](const icmp::ErrorReport& r) { tcp_.error(r); });
   ip_.set_raw_hook([this](const ip::Delivery& d) { return sockets_.deliver_raw(d); });
   eth_.set_capture_hook(
       [this](const Netif& netif, std::span<const std::uint8_t> frame, bool outgoing) {

@@ -20,6 +20,7 @@
 #include "stack/link/ethernet.hpp"
 #include "stack/link/netif.hpp"
 #include "stack/socket/api.hpp"
+#include "stack/tcp/tcp.hpp"
 #include "stack/udp/udp.hpp"
 
 namespace tapir {
@@ -33,7 +34,8 @@ struct StackConfig {
   ip::ReassemblyConfig reassembly;
   icmp::Config icmp;
   igmp::Config igmp;
-  udp::PortRange ephemeral_ports;  // RFC 6056 range for UDP (and later TCP) local ports
+  udp::PortRange ephemeral_ports;  // RFC 6056 range for UDP and TCP local ports
+  tcp::Config tcp;
 };
 
 // The sans-I/O stack (DESIGN.md principle 1). Nothing here reads a device or a clock: input
@@ -75,6 +77,7 @@ class Stack {
   icmp::Layer& icmp() { return icmp_; }
   igmp::Layer& igmp() { return igmp_; }
   udp::Layer& udp() { return udp_; }
+  tcp::Layer& tcp() { return tcp_; }
   // The BSD socket calls (non-blocking; errors as negative errno).
   sock::Api& sockets() { return sockets_; }
 
@@ -102,6 +105,7 @@ class Stack {
   icmp::Layer icmp_;
   igmp::Layer igmp_;
   udp::Layer udp_;
+  tcp::Layer tcp_;  // before sockets_: sockets point at its connections
   sock::Api sockets_;
 };
 

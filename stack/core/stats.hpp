@@ -119,6 +119,40 @@ namespace tapir {
   X(udpRcvbufErrors, "datagrams dropped because the socket's SO_RCVBUF was full")            \
   X(udpOutDatagrams, "datagrams sent")
 
+#define TAPIR_TCP_COUNTERS(X)                                                                \
+  X(tcpActiveOpens, "connections that went SYN-SENT from CLOSED (RFC 4022)")                 \
+  X(tcpPassiveOpens, "connections that went SYN-RECEIVED from LISTEN")                       \
+  X(tcpAttemptFails, "opens that failed (SYN-SENT/SYN-RECEIVED to CLOSED or LISTEN)")        \
+  X(tcpEstabResets, "ESTABLISHED/CLOSE-WAIT connections that were reset")                    \
+  X(tcpCurrEstab, "connections now in ESTABLISHED or CLOSE-WAIT (a gauge)")                  \
+  X(tcpConnections, "connection blocks alive, TIME-WAIT included (a gauge)")                 \
+  X(tcpInSegs, "segments received, including errors")                                        \
+  X(tcpOutSegs, "segments sent, excluding retransmissions")                                  \
+  X(tcpRetransSegs, "segments retransmitted")                                                \
+  X(tcpInErrs, "segments dropped as malformed (short, bad offset, bad checksum)")            \
+  X(tcpInCsumErrors, "segments with a wrong checksum")                                       \
+  X(tcpInBadAddr, "segments to a broadcast or multicast address (RFC 1122 §4.2.3.10)")       \
+  X(tcpOutRsts, "segments sent with RST")                                                    \
+  X(tcpInOptionErrors, "segments whose option list was malformed (options cut short)")       \
+  X(tcpOutOfWindow, "segments outside the receive window (answered with an ACK)")            \
+  X(tcpPawsDrops, "segments dropped by PAWS (RFC 7323 §5)")                                  \
+  X(tcpAckTooOld, "segments whose ACK is older than the window allows (RFC 5961 §5)")        \
+  X(tcpAckUnsent, "segments acknowledging data not yet sent")                                \
+  X(tcpChallengeAcks, "challenge ACKs sent (RFC 5961)")                                      \
+  X(tcpChallengeAcksLimited, "challenge ACKs suppressed by the rate limit (RFC 5961 §7)")    \
+  X(tcpOfoQueued, "segments kept out of order")                                              \
+  X(tcpRcvWindowDrops, "bytes beyond the receive window dropped")                            \
+  X(tcpListenOverflows, "SYNs or ACKs dropped because an accept queue was full")             \
+  X(tcpListenDrops, "SYNs dropped at a listener (full queues)")                              \
+  X(tcpTimeouts, "retransmission timer expiries")                                            \
+  X(tcpFastRetrans, "fast retransmissions (three duplicate ACKs, RFC 5681 §3.2)")            \
+  X(tcpDelayedAcks, "ACKs sent by the delayed-ACK timer")                                    \
+  X(tcpZeroWindowProbes, "persist probes sent into a zero window")                           \
+  X(tcpKeepaliveProbes, "keepalive probes sent")                                             \
+  X(tcpTimeWaitReused, "TIME-WAIT connections ended by a new SYN (RFC 6191)")                \
+  X(tcpAbortOnClose, "connections reset because closed with unread data")                    \
+  X(tcpAbortOnTimeout, "connections dropped after too many retransmissions")
+
 #define TAPIR_SOCKET_COUNTERS(X)                                                             \
   X(rawInDelivers, "datagrams copied to raw sockets")                                        \
   X(rawRcvbufErrors, "copies dropped because a raw socket's SO_RCVBUF was full")             \
@@ -127,7 +161,8 @@ namespace tapir {
 
 #define TAPIR_ALL_COUNTERS(X)                                                                \
   TAPIR_LINK_COUNTERS(X) TAPIR_ARP_COUNTERS(X) TAPIR_IP_COUNTERS(X) TAPIR_ICMP_COUNTERS(X)    \
-  TAPIR_IGMP_COUNTERS(X) TAPIR_UDP_COUNTERS(X) TAPIR_SOCKET_COUNTERS(X)
+  TAPIR_IGMP_COUNTERS(X) TAPIR_UDP_COUNTERS(X) TAPIR_TCP_COUNTERS(X)   \
+  TAPIR_SOCKET_COUNTERS(X)
 
 // clang-format on
 

@@ -59,6 +59,13 @@ std::optional<Ipv4Address> Layer::source_for(Ipv4Address dst) const {
   return out.address->address;
 }
 
+std::optional<std::uint32_t> Layer::mtu_for(Ipv4Address dst) const {
+  if (dst.is_loopback() || is_local(dst)) return 65535;
+  auto route = routes_.lookup(dst);
+  if (!route) return std::nullopt;
+  return stack_.netif(route->netif).mtu;
+}
+
 bool Layer::accepts(NetifId netif, const Repr& header, bool& to_group) const {
   const Ipv4Address dst = header.dst;
   // RFC 2644: a directed broadcast, even for another interface's subnet, is taken as a

@@ -83,6 +83,8 @@ class Layer {
   bool is_broadcast(Ipv4Address a) const;
   // The source address to use toward `dst` (RFC 1122 §3.3.4.3), if there is a route.
   std::optional<Ipv4Address> source_for(Ipv4Address dst) const;
+  // The MTU of the interface the route toward `dst` leaves by (TCP's MSS, RFC 9293 §3.7.1).
+  std::optional<std::uint32_t> mtu_for(Ipv4Address dst) const;
 
   RouteTable& routes() { return routes_; }
   const RouteTable& routes() const { return routes_; }

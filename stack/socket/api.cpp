@@ -120,7 +120,10 @@ int Api::socket(int domain, int type, int protocol) {
         s->hdrincl = protocol == IPPROTO_RAW;
         break;
       case SOCK_STREAM:
-        return -EPROTONOSUPPORT;  // TCP is not there yet (docs/API.md)
+        if (protocol != 0 && protocol != IPPROTO_TCP) return -EPROTONOSUPPORT;
+        s->kind = Kind::tcp;
+        s->protocol = IPPROTO_TCP;
+        break;
       default:
         return -ESOCKTNOSUPPORT;
     }
@@ -132,6 +135,10 @@ int Api::socket(int domain, int type, int protocol) {
   } else {
     return -EAFNOSUPPORT;
   }
+  return add_socket(std::move(s));
+}
+
+int Api::add_socket(std::unique_ptr<Socket> s) {
   if (sockets_.size() >= max_sockets) return -EMFILE;
   int fd = first_fd;
   for (const auto& [used, _] : sockets_) {
@@ -178,6 +185,12 @@ int Api::bind(int fd, const sockaddr* addr, socklen_t len) {
     return 0;
   }
   const std::uint16_t port = ntohs(sin.sin_port);
+  if (s->kind == Kind::tcp) {
+    if (int err = stack_.tcp().bind(*s, local, port); err != 0) return -err;
+    s->addr_locked = !local.is_unspecified();
+    s->port_locked = true;
+    return 0;
+  }
   if (int err = stack_.udp().bind(*s, local, port); err != 0) return -err;
   s->addr_locked = !local.is_unspecified();
   s->port_locked = port != 0;
@@ -188,6 +201,7 @@ int Api::connect(int fd, const sockaddr* addr, socklen_t len) {
   Socket* s = find(fd);
   if (!s) return -EBADF;
   if (s->kind == Kind::packet) return -EOPNOTSUPP;
+  if (s->kind == Kind::tcp) return stream_connect(*s, addr, len);
   if (!addr || len < static_cast<socklen_t>(sizeof(sa_family_t))) return -EINVAL;
   if (addr->sa_family == AF_UNSPEC) {
     // connect(2): AF_UNSPEC dissolves the association. As Linux's __udp_disconnect, what
@@ -219,12 +233,19 @@ int Api::connect(int fd, const sockaddr* addr, socklen_t len) {
   return 0;
 }
 
-int Api::listen(int fd, int) {
-  return find(fd) ? -EOPNOTSUPP : -EBADF;
+int Api::listen(int fd, int backlog) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (s->kind != Kind::tcp) return -EOPNOTSUPP;
+  const int err = stack_.tcp().listen(*s, backlog);
+  return err != 0 ? -err : 0;
 }
 
-int Api::accept(int fd, sockaddr*, socklen_t*) {
-  return find(fd) ? -EOPNOTSUPP : -EBADF;
+int Api::accept(int fd, sockaddr* addr, socklen_t* len) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  if (s->kind != Kind::tcp) return -EOPNOTSUPP;
+  return stream_accept(*s, addr, len);
 }
 
 ssize_t Api::sendto(int fd, const void* buf, std::size_t len, int flags, const sockaddr* addr,
@@ -255,6 +276,7 @@ ssize_t Api::sendmsg(int fd, const msghdr* msg, int flags) {
   Socket* s = find(fd);
   if (!s) return -EBADF;
   if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
+  if (s->kind == Kind::tcp) return stream_send(*s, gather(msg), flags);
   if (flags & MSG_OOB) return -EOPNOTSUPP;
   // A pending asynchronous error is reported (and cleared) by the next call, as Linux does.
   if (s->error != 0) return -std::exchange(s->error, 0);
@@ -337,6 +359,7 @@ ssize_t Api::recvmsg(int fd, msghdr* msg, int flags) {
   Socket* s = find(fd);
   if (!s) return -EBADF;
   if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
+  if (s->kind == Kind::tcp) return stream_recv(*s, msg, flags);
   if (flags & MSG_OOB) return -EOPNOTSUPP;
   if (s->error != 0) return -std::exchange(s->error, 0);
   msg->msg_flags = 0;
@@ -399,6 +422,7 @@ int Api::shutdown(int fd, int how) {
   Socket* s = find(fd);
   if (!s) return -EBADF;
   if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return -EINVAL;
+  if (s->kind == Kind::tcp) return stream_shutdown(*s, how);
   if (how != SHUT_WR) s->shut_rd = true;
   if (how != SHUT_RD) s->shut_wr = true;
   // As Linux's inet_shutdown: the flags are set (so poll wakes up) but an unconnected
@@ -412,6 +436,8 @@ int Api::close(int fd) {
   Socket& s = *it->second;
   leave_all_groups(s);
   if (s.kind == Kind::udp) stack_.udp().unbind(s);
+  // SO_LINGER with a zero timeout closes abortively (RST), as socket(7) says.
+  if (s.kind == Kind::tcp) stack_.tcp().close(s, s.linger && s.linger->count() == 0);
   if (s.kind == Kind::packet) --capture_count_;
   sockets_.erase(it);
   return 0;
@@ -436,7 +462,14 @@ int Api::getsockname(int fd, sockaddr* addr, socklen_t* len) {
 int Api::getpeername(int fd, sockaddr* addr, socklen_t* len) {
   const Socket* s = find(fd);
   if (!s) return -EBADF;
-  if (!s->connected) return -ENOTCONN;
+  if (s->kind == Kind::tcp) {
+    const tcp::Connection* c = s->tcp_conn;
+    if (!c || c->state() == tcp::State::syn_sent || c->state() == tcp::State::closed) {
+      return -ENOTCONN;
+    }
+  } else if (!s->connected) {
+    return -ENOTCONN;
+  }
   if (!addr || !len) return -EFAULT;
   copy_out(to_sockaddr(s->peer_addr, s->peer_port), addr, len);
   return 0;
@@ -447,6 +480,12 @@ int Api::ioctl(int fd, unsigned long request, int* arg) {
   if (!s) return -EBADF;
   if (request != FIONREAD) return -ENOTTY;
   if (!arg) return -EFAULT;
+  if (s->kind == Kind::tcp) {
+    // tcp(7): SIOCINQ (FIONREAD) is the amount of unread data; EINVAL on a listener.
+    if (s->tcp_listener) return -EINVAL;
+    *arg = s->tcp_conn ? static_cast<int>(s->tcp_conn->unread()) : 0;
+    return 0;
+  }
   // As Linux for datagram sockets: the size of the next datagram, not the whole queue.
   *arg = s->queue.empty() ? 0 : static_cast<int>(s->queue.front().data.size());
   return 0;
@@ -469,6 +508,7 @@ int Api::fcntl(int fd, int cmd, int arg) {
 short Api::poll_events(int fd, short events) const {
   const Socket* s = find(fd);
   if (!s) return POLLNVAL;
+  if (s->kind == Kind::tcp) return stream_poll(*s, events);
   // As Linux's datagram_poll.
   int revents = POLLOUT | POLLWRNORM;
   if (!s->queue.empty() || s->shut_rd) revents |= POLLIN | POLLRDNORM;

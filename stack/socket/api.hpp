@@ -56,6 +56,13 @@ class Api {
   // The poll(2) revents of `fd` for `events` right now (POLLNVAL for an unknown fd).
   short poll_events(int fd, short events) const;
 
+  // SOCK_STREAM: what a blocking connect() waits for: 0 once connected, -EAGAIN while the
+  // handshake runs, else the error that ended it.
+  int connect_status(int fd);
+  // SO_LINGER with a timeout: the FIN is queued (as shutdown(SHUT_WR) does); returns 0 once
+  // everything sent is acknowledged (or the connection is gone), -EAGAIN before.
+  int linger_status(int fd, bool start);
+
   const Socket* find(int fd) const;
   Socket* find(int fd);
   std::size_t count() const { return sockets_.size(); }
@@ -67,6 +74,21 @@ class Api {
   bool has_capture() const { return capture_count_ > 0; }
 
  private:
+  int add_socket(std::unique_ptr<Socket> s);
+
+  // SOCK_STREAM sockets (stream.cpp).
+  int stream_connect(Socket& s, const sockaddr* addr, socklen_t len);
+  int stream_accept(Socket& s, sockaddr* addr, socklen_t* len);
+  ssize_t stream_send(Socket& s, std::span<const std::uint8_t> data, int flags);
+  ssize_t stream_recv(Socket& s, msghdr* msg, int flags);
+  int stream_shutdown(Socket& s, int how);
+  short stream_poll(const Socket& s, short events) const;
+  // TCP options (tcp_options.cpp): IPPROTO_TCP, and the SOL_SOCKET ones only TCP uses.
+  int set_tcp_option(Socket& s, int name, const void* value, socklen_t len);
+  int get_tcp_option(const Socket& s, int name, void* value, socklen_t* len) const;
+  // Copies the socket's TCP options to its connection or listener after a change.
+  void apply_tcp_options(Socket& s);
+
   ssize_t send_udp(Socket& s, std::span<const std::uint8_t> data, const sockaddr_in* to);
   ssize_t send_raw(Socket& s, std::span<const std::uint8_t> data, const sockaddr_in* to);
   ssize_t send_packet(Socket& s, std::span<const std::uint8_t> data, const sockaddr* to,

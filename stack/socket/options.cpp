@@ -1,5 +1,6 @@
 // The socket options (setsockopt/getsockopt at SOL_SOCKET and IPPROTO_IP), as Linux reads them.
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -67,7 +68,18 @@ timeval to_timeval(Duration d) {
 int Api::setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
   Socket* s = find(fd);
   if (!s) return -EBADF;
-  if (level == SOL_SOCKET) return set_socket_option(*s, name, value, len);
+  if (level == SOL_SOCKET) {
+    const bool tcp_only = name == SO_KEEPALIVE || name == SO_LINGER || name == SO_OOBINLINE;
+    if (tcp_only) return s->kind == Kind::tcp ? set_tcp_option(*s, name, value, len) : 0;
+    const int r = set_socket_option(*s, name, value, len);
+    if (r == 0 && s->kind == Kind::tcp && (name == SO_RCVBUF || name == SO_SNDBUF)) {
+      apply_tcp_options(*s);
+    }
+    return r;
+  }
+  if (level == IPPROTO_TCP) {
+    return s->kind == Kind::tcp ? set_tcp_option(*s, name, value, len) : -ENOPROTOOPT;
+  }
   if (level == IPPROTO_IP && s->kind != Kind::packet) return set_ip_option(*s, name, value, len);
   return -ENOPROTOOPT;
 }
@@ -154,7 +166,15 @@ int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
         copy_option(to_timeval(s->sndtimeo), value, len);
         return 0;
       case SO_ERROR:
-        v = std::exchange(s->error, 0);
+        v = s->kind == Kind::tcp && s->tcp_conn ? s->tcp_conn->take_error()
+                                                : std::exchange(s->error, 0);
+        break;
+      case SO_KEEPALIVE:
+      case SO_LINGER:
+      case SO_OOBINLINE:
+      case SO_ACCEPTCONN:
+        if (s->kind == Kind::tcp) return get_tcp_option(*s, name, value, len);
+        v = 0;
         break;
       case SO_TYPE:
         v = s->type;
@@ -183,6 +203,9 @@ int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
       default:
         return -ENOPROTOOPT;
     }
+  } else if (level == IPPROTO_TCP) {
+    if (s->kind != Kind::tcp) return -ENOPROTOOPT;  // as Linux: UDP passes it to IP
+    return get_tcp_option(*s, name, value, len);
   } else if (level == IPPROTO_IP && s->kind != Kind::packet) {
     if (int r = get_multicast_option(*s, name, value, len); r != -ENOPROTOOPT) return r;
     switch (name) {

@@ -11,10 +11,11 @@
 #include "stack/igmp/igmp.hpp"
 #include "stack/ip/ipv4.hpp"
 #include "stack/link/netif.hpp"
+#include "stack/tcp/connection.hpp"
 
 namespace tapir::sock {
 
-enum class Kind : std::uint8_t { udp, raw, packet };
+enum class Kind : std::uint8_t { udp, raw, packet, tcp };
 
 // One received datagram (or frame, for packet sockets) with what recvmsg can report of it.
 struct Message {
@@ -92,6 +93,13 @@ struct Socket {
   bool multicast_loop = true;
   bool multicast_all = true;  // IP_MULTICAST_ALL: non-members get groups' datagrams too
   std::vector<Membership> memberships;
+
+  // TCP (Kind::tcp): the connection or the listener this socket holds (owned by the TCP
+  // layer, which outlives them), the options its connections get, and SO_LINGER.
+  tcp::Connection* tcp_conn = nullptr;
+  tcp::Listener* tcp_listener = nullptr;
+  tcp::UserOptions tcp_options;
+  std::optional<Duration> linger;  // SO_LINGER on, with this timeout
 
   // State.
   int error = 0;  // pending SO_ERROR (a positive errno)

@@ -47,11 +47,19 @@ TEST_CASE("socket() of an unknown domain fails with EAFNOSUPPORT", "[socket]") {
   CHECK(api.count() == 0);
 }
 
-TEST_CASE("socket(AF_INET, SOCK_STREAM, 0) fails with EPROTONOSUPPORT while there is no TCP",
+TEST_CASE("socket(AF_INET, SOCK_STREAM) makes a TCP socket, another protocol EPROTONOSUPPORT",
           "[socket]") {
   Harness h;
-  CHECK(h.stack().sockets().socket(AF_INET, SOCK_STREAM, 0) == -EPROTONOSUPPORT);
-  CHECK(h.stack().sockets().count() == 0);
+  auto& api = h.stack().sockets();
+  const int fd = api.socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  int protocol = 0;
+  socklen_t len = sizeof protocol;
+  CHECK(api.getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0);
+  CHECK(protocol == IPPROTO_TCP);
+  CHECK(api.socket(AF_INET, SOCK_STREAM, IPPROTO_TCP) >= 0);
+  CHECK(api.socket(AF_INET, SOCK_STREAM, IPPROTO_UDP) == -EPROTONOSUPPORT);
+  CHECK(api.count() == 2);
 }
 
 TEST_CASE("socket() with an invalid type fails with EINVAL, an unsupported one ESOCKTNOSUPPORT",

@@ -1,0 +1,226 @@
+// The BSD calls on SOCK_STREAM (TCP) sockets, with the errno and poll bits Linux gives.
+#include <netinet/in.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "stack/socket/api.hpp"
+#include "stack/stack.hpp"
+
+namespace tapir::sock {
+
+namespace {
+
+sockaddr_in to_sockaddr(Ipv4Address addr, std::uint16_t port) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  sin.sin_addr.s_addr = htonl(addr.value());
+  return sin;
+}
+
+// Scatters into the iovec array from the connection's receive buffer.
+ssize_t receive_into(tcp::Connection& c, msghdr* msg, bool peek) {
+  ssize_t total = 0;
+  for (std::size_t i = 0; i < msg->msg_iovlen; ++i) {
+    auto* base = static_cast<std::uint8_t*>(msg->msg_iov[i].iov_base);
+    const std::size_t len = msg->msg_iov[i].iov_len;
+    if (len == 0) continue;
+    // With MSG_PEEK each piece must start where the previous one ended.
+    if (peek && total > 0) break;
+    const long n = c.receive({base, len}, peek);
+    if (n < 0) return total > 0 ? total : n;
+    total += n;
+    if (static_cast<std::size_t>(n) < len) break;
+  }
+  return total;
+}
+
+}  // namespace
+
+int Api::stream_connect(Socket& s, const sockaddr* addr, socklen_t len) {
+  if (s.tcp_listener) return -EISCONN;
+  if (!addr || len < static_cast<socklen_t>(sizeof(sa_family_t))) return -EINVAL;
+  if (tcp::Connection* c = s.tcp_conn) {
+    switch (c->state()) {
+      case tcp::State::syn_sent:
+      case tcp::State::syn_received:
+        return -EALREADY;
+      case tcp::State::closed:
+        // A failed attempt reports its error once (as a repeated non-blocking connect does);
+        // after that the socket may try again.
+        if (c->error() != 0) return -c->take_error();
+        s.tcp_conn = nullptr;
+        stack_.tcp().release(*c);
+        break;
+      default:
+        return -EISCONN;
+    }
+  }
+  if (addr->sa_family == AF_UNSPEC) return 0;  // nothing to dissolve
+  if (len < static_cast<socklen_t>(sizeof(sockaddr_in))) return -EINVAL;
+  sockaddr_in sin{};
+  std::memcpy(&sin, addr, sizeof sin);
+  if (sin.sin_family != AF_INET) return -EAFNOSUPPORT;
+  const Ipv4Address peer{ntohl(sin.sin_addr.s_addr)};
+  const int err = stack_.tcp().connect(s, peer, ntohs(sin.sin_port), stack_.now());
+  if (err != 0) return -err;
+  // The handshake runs; a blocking connect() waits for connect_status() (the Host does).
+  return -EINPROGRESS;
+}
+
+int Api::connect_status(int fd) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  tcp::Connection* c = s->tcp_conn;
+  if (!c) return -ECONNREFUSED;
+  switch (c->state()) {
+    case tcp::State::syn_sent:
+    case tcp::State::syn_received:
+      return -EAGAIN;
+    case tcp::State::closed: {
+      const int err = c->take_error();
+      return -(err != 0 ? err : ECONNREFUSED);
+    }
+    default:
+      return 0;
+  }
+}
+
+int Api::stream_accept(Socket& s, sockaddr* addr, socklen_t* len) {
+  if (!s.tcp_listener) return -EINVAL;
+  if (s.tcp_listener->accept_queue.empty()) return -EAGAIN;
+  if (sockets_.size() >= 1024) return -EMFILE;  // the connection stays queued, as in Linux
+  tcp::Connection* c = stack_.tcp().accept(s);
+  auto child = std::make_unique<Socket>();
+  child->kind = Kind::tcp;
+  child->type = SOCK_STREAM;
+  child->protocol = IPPROTO_TCP;
+  child->local_addr = c->tuple().local;
+  child->local_port = c->tuple().local_port;
+  child->peer_addr = c->tuple().remote;
+  child->peer_port = c->tuple().remote_port;
+  child->connected = true;
+  child->rcvbuf = s.rcvbuf;
+  child->sndbuf = s.sndbuf;
+  child->tcp_options = c->options();
+  child->linger = s.linger;
+  child->tcp_conn = c;
+  Socket* raw = child.get();
+  const int fd = add_socket(std::move(child));
+  c->socket = raw;
+  if (addr && len) {
+    const sockaddr_in sin = to_sockaddr(c->tuple().remote, c->tuple().remote_port);
+    const auto n = std::min<socklen_t>(*len, sizeof sin);
+    std::memcpy(addr, &sin, n);
+    *len = sizeof sin;
+  }
+  return fd;
+}
+
+ssize_t Api::stream_send(Socket& s, std::span<const std::uint8_t> data, int flags) {
+  tcp::Connection* c = s.tcp_conn;
+  // Linux (sk_stream_wait_connect): a socket that is neither connected nor connecting gets
+  // EPIPE, a pending error first.
+  if (!c) return -EPIPE;
+  if (s.shut_wr && c->error() == 0) return -EPIPE;
+  const long n = c->send(data, (flags & MSG_OOB) != 0);
+  return n;
+}
+
+ssize_t Api::stream_recv(Socket& s, msghdr* msg, int flags) {
+  msg->msg_flags = 0;
+  msg->msg_namelen = 0;  // tcp(7): no source address
+  msg->msg_controllen = 0;
+  tcp::Connection* c = s.tcp_conn;
+  if (!c) return -ENOTCONN;
+  if (flags & MSG_OOB) {
+    std::uint8_t byte = 0;
+    const long r = c->receive_urgent(byte, (flags & MSG_PEEK) != 0);
+    if (r < 0) return r;
+    for (std::size_t i = 0; i < msg->msg_iovlen; ++i) {
+      if (msg->msg_iov[i].iov_len == 0) continue;
+      *static_cast<std::uint8_t*>(msg->msg_iov[i].iov_base) = byte;
+      msg->msg_flags |= MSG_OOB;
+      return 1;
+    }
+    return 0;
+  }
+  if (c->state() == tcp::State::syn_sent || c->state() == tcp::State::syn_received) {
+    return -EAGAIN;
+  }
+  if (s.shut_rd && c->unread() == 0) return 0;
+  return receive_into(*c, msg, (flags & MSG_PEEK) != 0);
+}
+
+int Api::stream_shutdown(Socket& s, int how) {
+  tcp::Connection* c = s.tcp_conn;
+  if (!c || c->state() == tcp::State::closed || c->state() == tcp::State::syn_sent) {
+    return -ENOTCONN;
+  }
+  if (how != SHUT_WR) s.shut_rd = true;
+  if (how != SHUT_RD) {
+    s.shut_wr = true;
+    c->close_send();
+  }
+  return 0;
+}
+
+int Api::linger_status(int fd, bool start) {
+  Socket* s = find(fd);
+  if (!s) return -EBADF;
+  tcp::Connection* c = s->tcp_conn;
+  if (!c) return 0;
+  if (start) c->close_send();
+  // Done once the FIN is acknowledged (FIN-WAIT-2, TIME-WAIT) or the connection ended.
+  switch (c->state()) {
+    case tcp::State::fin_wait_1:
+    case tcp::State::closing:
+    case tcp::State::last_ack:
+    case tcp::State::established:
+    case tcp::State::close_wait:
+      return -EAGAIN;
+    default:
+      return 0;
+  }
+}
+
+short Api::stream_poll(const Socket& s, short events) const {
+  // As Linux's tcp_poll.
+  int revents = 0;
+  if (const tcp::Listener* l = s.tcp_listener) {
+    if (!l->accept_queue.empty()) revents |= POLLIN | POLLRDNORM;
+    return static_cast<short>(revents & events);
+  }
+  const tcp::Connection* c = s.tcp_conn;
+  if (!c) {
+    // A socket never connected is in CLOSE: hung up, and writable (a write says EPIPE).
+    return static_cast<short>(((POLLOUT | POLLWRNORM) & events) | POLLHUP);
+  }
+  const tcp::State state = c->state();
+  const bool opening = state == tcp::State::syn_sent || state == tcp::State::syn_received;
+  const bool closed = state == tcp::State::closed;
+  if (!opening) {
+    if (c->unread() > 0 || c->peer_closed() || s.shut_rd || closed) {
+      revents |= POLLIN | POLLRDNORM;
+    }
+    if (c->peer_closed() || closed) revents |= POLLRDHUP;
+    if (c->send_closed() || s.shut_wr || closed) {
+      revents |= POLLOUT | POLLWRNORM;  // a write will not block (it fails with EPIPE)
+    } else if (const std::size_t room = c->writable();
+               room > 0 && room >= c->options().sndbuf / 3) {
+      // Like sk_stream_is_writeable: room for a third of the buffer, so a writer is not woken
+      // for every few bytes an ACK frees.
+      revents |= POLLOUT | POLLWRNORM;
+    }
+    if (c->has_urgent()) revents |= POLLPRI;
+  }
+  revents &= events;
+  if (c->error() != 0) revents |= POLLERR;
+  if (closed || (c->peer_closed() && c->send_closed())) revents |= POLLHUP;
+  return static_cast<short>(revents);
+}
+
+}  // namespace tapir::sock

@@ -1,0 +1,140 @@
+// TCP's socket options: IPPROTO_TCP (tcp(7)) and SO_KEEPALIVE / SO_LINGER / SO_OOBINLINE.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "stack/socket/api.hpp"
+#include "stack/stack.hpp"
+
+namespace tapir::sock {
+
+namespace {
+
+int read_int(const void* value, socklen_t len, int& out) {
+  if (!value || len < static_cast<socklen_t>(sizeof(int))) return -EINVAL;
+  std::memcpy(&out, value, sizeof(int));
+  return 0;
+}
+
+template <typename T>
+void copy_option(const T& value, void* out, socklen_t* len) {
+  const auto n = std::min<socklen_t>(*len, sizeof(T));
+  std::memcpy(out, &value, n);
+  *len = n;
+}
+
+// tcp(7): TCP_KEEPIDLE and TCP_KEEPINTVL take 1..32767 seconds, TCP_KEEPCNT 1..127.
+constexpr int max_keep_seconds = 32767;
+constexpr int max_keep_count = 127;
+
+}  // namespace
+
+void Api::apply_tcp_options(Socket& s) {
+  s.tcp_options.rcvbuf = static_cast<std::size_t>(s.rcvbuf);
+  s.tcp_options.sndbuf = static_cast<std::size_t>(s.sndbuf);
+  if (s.tcp_listener) s.tcp_listener->options = s.tcp_options;
+  if (s.tcp_conn) {
+    s.tcp_conn->options() = s.tcp_options;
+    s.tcp_conn->options_changed(stack_.now());
+  }
+}
+
+int Api::set_tcp_option(Socket& s, int name, const void* value, socklen_t len) {
+  if (name == SO_LINGER) {
+    if (!value || len < static_cast<socklen_t>(sizeof(struct linger))) return -EINVAL;
+    struct linger l {};
+    std::memcpy(&l, value, sizeof l);
+    if (l.l_onoff == 0) {
+      s.linger.reset();
+    } else {
+      s.linger = Duration{std::max(l.l_linger, 0) * 1'000'000LL};
+    }
+    return 0;
+  }
+  int v = 0;
+  if (int err = read_int(value, len, v); err != 0) return err;
+  tcp::UserOptions& o = s.tcp_options;
+  switch (name) {
+    case SO_KEEPALIVE:
+      o.keepalive = v != 0;
+      break;
+    case SO_OOBINLINE:
+      o.oob_inline = v != 0;
+      break;
+    case TCP_NODELAY:
+      o.nodelay = v != 0;
+      break;
+    case TCP_MAXSEG:
+      // tcp(7): 88..65535 (TCP_MIN_MSS); 0 restores the default.
+      if (v != 0 && (v < 88 || v > 65535)) return -EINVAL;
+      o.user_mss = static_cast<std::uint16_t>(v);
+      break;
+    case TCP_KEEPIDLE:
+      if (v < 1 || v > max_keep_seconds) return -EINVAL;
+      o.keep_idle = Duration{v * 1'000'000LL};
+      break;
+    case TCP_KEEPINTVL:
+      if (v < 1 || v > max_keep_seconds) return -EINVAL;
+      o.keep_interval = Duration{v * 1'000'000LL};
+      break;
+    case TCP_KEEPCNT:
+      if (v < 1 || v > max_keep_count) return -EINVAL;
+      o.keep_count = v;
+      break;
+    default:
+      return -ENOPROTOOPT;
+  }
+  apply_tcp_options(s);
+  return 0;
+}
+
+int Api::get_tcp_option(const Socket& s, int name, void* value, socklen_t* len) const {
+  const tcp::UserOptions& o = s.tcp_options;
+  int v = 0;
+  switch (name) {
+    case SO_LINGER: {
+      struct linger l {};
+      l.l_onoff = s.linger ? 1 : 0;
+      l.l_linger = s.linger ? static_cast<int>(s.linger->count() / 1'000'000) : 0;
+      copy_option(l, value, len);
+      return 0;
+    }
+    case SO_KEEPALIVE:
+      v = o.keepalive;
+      break;
+    case SO_OOBINLINE:
+      v = o.oob_inline;
+      break;
+    case SO_ACCEPTCONN:
+      v = s.tcp_listener != nullptr;
+      break;
+    case TCP_NODELAY:
+      v = o.nodelay;
+      break;
+    case TCP_MAXSEG:
+      // tcp(7): before the connection exists, the default (536) or the value set.
+      v = s.tcp_conn && tcp::synchronized(s.tcp_conn->state()) ? s.tcp_conn->mss()
+          : o.user_mss != 0                                    ? o.user_mss
+                                                               : tcp::default_mss;
+      break;
+    case TCP_KEEPIDLE:
+      v = static_cast<int>(o.keep_idle.count() / 1'000'000);
+      break;
+    case TCP_KEEPINTVL:
+      v = static_cast<int>(o.keep_interval.count() / 1'000'000);
+      break;
+    case TCP_KEEPCNT:
+      v = o.keep_count;
+      break;
+    default:
+      return -ENOPROTOOPT;
+  }
+  copy_option(v, value, len);
+  return 0;
+}
+
+}  // namespace tapir::sock

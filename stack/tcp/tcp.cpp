@@ -1,0 +1,415 @@
+// The TCP layer: tcp_in's demultiplexing, listeners, ports, resets for closed ports, ICMP.
+#include "stack/tcp/tcp.hpp"
+
+#include <algorithm>
+#include <cerrno>
+
+#include "stack/core/bytes.hpp"
+#include "stack/socket/socket.hpp"
+#include "stack/stack.hpp"
+
+namespace tapir::tcp {
+
+namespace {
+
+std::string flags_text(std::uint8_t f) {
+  std::string s;
+  if (f & flag::syn) s += 'S';
+  if (f & flag::fin) s += 'F';
+  if (f & flag::rst) s += 'R';
+  if (f & flag::psh) s += 'P';
+  if (f & flag::ack) s += '.';
+  if (f & flag::urg) s += 'U';
+  return s.empty() ? "none" : s;
+}
+
+// The sequence space a segment occupies: its data plus one for each of SYN and FIN.
+std::size_t segment_length(const Repr& seg, std::size_t payload) {
+  return payload + (seg.has(flag::syn) ? 1 : 0) + (seg.has(flag::fin) ? 1 : 0);
+}
+
+}  // namespace
+
+Layer::Layer(Stack& stack, Config config, udp::PortRange ephemeral)
+    : stack_(stack),
+      config_(config),
+      ephemeral_(ephemeral),
+      isn_(stack.random()(), stack.random()()) {}
+
+Layer::~Layer() = default;
+
+Connection* Layer::find(const FourTuple& t) const {
+  auto it = connections_.find(t);
+  return it == connections_.end() ? nullptr : it->second;
+}
+
+Listener* Layer::find_listener(Ipv4Address local, std::uint16_t port) const {
+  auto it = listeners_.find(port);
+  if (it == listeners_.end()) return nullptr;
+  // The most specific listener wins: one bound to this address before one bound to any.
+  Listener* wildcard = nullptr;
+  for (const auto& l : it->second) {
+    if (l->local == local) return l.get();
+    if (l->local.is_unspecified()) wildcard = l.get();
+  }
+  return wildcard;
+}
+
+void Layer::input(const ip::Delivery& d, Packet& payload) {
+  Stats& stats = stack_.stats();
+  stats.tcpInSegs++;
+  const auto result = parse(payload.bytes(), d.header.src, d.header.dst);
+  if (!result.parsed) {
+    stats.tcpInErrs++;
+    if (result.error == ParseError::bad_checksum) stats.tcpInCsumErrors++;
+    return;
+  }
+  const Repr& seg = result.parsed->repr;
+  if (seg.options.malformed) stats.tcpInOptionErrors++;
+  // RFC 1122 §4.2.3.10: segments to a broadcast or multicast address are silently discarded
+  // (a SYN there would open a connection with a whole subnet).
+  if (d.to_group || d.link_broadcast) {
+    stats.tcpInBadAddr++;
+    return;
+  }
+  const auto data = payload.bytes().subspan(result.parsed->payload_offset);
+  stack_.trace(tapir::Layer::tcp, [&] {
+    return d.header.src.to_string() + ":" + std::to_string(seg.src_port) + " > " +
+           d.header.dst.to_string() + ":" + std::to_string(seg.dst_port) + " in " +
+           flags_text(seg.flags) + " seq " + std::to_string(seg.seq.value()) + " ack " +
+           std::to_string(seg.ack.value()) + " win " + std::to_string(seg.window) + " len " +
+           std::to_string(data.size());
+  });
+  const FourTuple t{d.header.dst, seg.dst_port, d.header.src, seg.src_port};
+  if (Connection* c = find(t)) {
+    // RFC 6191 / RFC 1122 §4.2.2.13: a new SYN may end TIME-WAIT early when it cannot be
+    // confused with the old connection (its sequence number, or timestamp, is newer).
+    if (c->state() == State::time_wait && seg.has(flag::syn) && !seg.has(flag::ack) &&
+        !seg.has(flag::rst)) {
+      const bool newer_ts = c->ts_ok_ && seg.options.timestamps &&
+                            static_cast<std::int32_t>(seg.options.timestamps->value -
+                                                      c->ts_recent_) > 0;
+      const bool newer_seq = seg.seq > c->rcv_nxt();
+      if (newer_ts || (!seg.options.timestamps && newer_seq)) {
+        stats.tcpTimeWaitReused++;
+        c->stop_timers();
+        c->set_state(State::closed);
+        finished(*c);
+        if (Listener* l = find_listener(t.local, t.local_port)) {
+          listen_input(*l, d, seg, data.size());
+        }
+        return;
+      }
+    }
+    c->segment_arrives(seg, data, stack_.now());
+    return;
+  }
+  if (Listener* l = find_listener(t.local, t.local_port)) {
+    listen_input(*l, d, seg, data.size());
+    return;
+  }
+  // RFC 9293 §3.10.7.1: CLOSED. Anything but a RST gets a RST.
+  if (!seg.has(flag::rst)) send_reset_for(d.header, seg, segment_length(seg, data.size()));
+}
+
+void Layer::listen_input(Listener& l, const ip::Delivery& d, const Repr& seg, std::size_t len) {
+  Stats& stats = stack_.stats();
+  // RFC 9293 §3.10.7.2, LISTEN: first check for a RST (ignored), then an ACK (RST), then SYN.
+  if (seg.has(flag::rst)) return;
+  if (seg.has(flag::ack)) {
+    send_reset_for(d.header, seg, len);
+    return;
+  }
+  if (!seg.has(flag::syn)) return;  // "any other control or text-bearing segment": drop
+  // Linux's behaviour with a full accept queue: the SYN is dropped without an answer, so the
+  // client retries (a RST would make it give up), and the SYN queue is bounded too.
+  if (l.accept_queue.size() >= static_cast<std::size_t>(std::max(l.backlog, 0)) + 1) {
+    stats.tcpListenOverflows++;
+    stats.tcpListenDrops++;
+    return;
+  }
+  if (l.syn_queue.size() >= config_.max_syn_backlog) {
+    stats.tcpListenDrops++;
+    return;
+  }
+  const FourTuple t{d.header.dst, seg.dst_port, d.header.src, seg.src_port};
+  Connection& c = create(t, l.options);
+  c.listener = &l;
+  l.syn_queue.push_back(&c);
+  stats.tcpPassiveOpens++;
+  c.accept_syn(seg, stack_.now());
+}
+
+void Layer::established(Connection& c) {
+  Listener* l = c.listener;
+  if (!l) return;
+  std::erase(l->syn_queue, &c);
+  l->accept_queue.push_back(&c);
+}
+
+Connection* Layer::accept(sock::Socket& s) {
+  Listener* l = s.tcp_listener;
+  if (!l) return nullptr;
+  while (!l->accept_queue.empty()) {
+    Connection* c = l->accept_queue.front();
+    l->accept_queue.pop_front();
+    c->listener = nullptr;
+    return c;
+  }
+  return nullptr;
+}
+
+void Layer::send_reset_for(const ip::Repr& ip, const Repr& seg, std::size_t len) {
+  Repr rst;
+  rst.src_port = seg.dst_port;
+  rst.dst_port = seg.src_port;
+  if (seg.has(flag::ack)) {
+    rst.seq = seg.ack;  // <SEQ=SEG.ACK><CTL=RST>
+    rst.flags = flag::rst;
+  } else {
+    rst.ack = seg.seq + static_cast<std::uint32_t>(len);  // <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+    rst.flags = flag::rst | flag::ack;
+  }
+  Packet packet(0);
+  emit(rst, packet, ip.dst, ip.src);
+  stack_.stats().tcpOutSegs++;
+  stack_.stats().tcpOutRsts++;
+  stack_.trace(tapir::Layer::tcp, [&] {
+    return ip.dst.to_string() + ":" + std::to_string(rst.src_port) + " > " + ip.src.to_string() +
+           ":" + std::to_string(rst.dst_port) + " out " + flags_text(rst.flags) + " (no socket)";
+  });
+  ip::SendOptions options;
+  options.dont_fragment = true;
+  stack_.ip().send(ip.dst, ip.src, ip::protocol::tcp, std::move(packet), options);
+}
+
+void Layer::error(const icmp::ErrorReport& r) {
+  if (r.original_payload.size() < 8) return;
+  const std::uint16_t sport = load16(r.original_payload.data());
+  const std::uint16_t dport = load16(r.original_payload.data() + 2);
+  const SeqNum seq{load32(r.original_payload.data() + 4)};
+  Connection* c = find(FourTuple{r.original.src, sport, r.original.dst, dport});
+  if (!c) return;
+  // RFC 1122 §4.2.3.9 and RFC 5927 §4: protocol and port unreachable are hard errors (the
+  // connection ends); net and host unreachable, time exceeded and parameter problem are soft
+  // ones, kept for SO_ERROR and fatal only to a connection still opening; fragmentation
+  // needed lowers the MSS (RFC 1191).
+  int err = 0;
+  bool hard = false;
+  std::optional<std::uint32_t> next_mtu;
+  switch (r.message.type) {
+    case icmp::Type::dest_unreachable:
+      switch (r.message.code) {
+        case icmp::unreachable::protocol:
+          err = ENOPROTOOPT;
+          hard = true;
+          break;
+        case icmp::unreachable::port:
+          err = ECONNREFUSED;
+          hard = true;
+          break;
+        case icmp::unreachable::fragmentation_needed:
+          next_mtu = r.message.rest & 0xffff;
+          break;
+        case icmp::unreachable::net:
+        case 6:  // destination network unknown
+          err = ENETUNREACH;
+          break;
+        default:
+          err = EHOSTUNREACH;
+          break;
+      }
+      break;
+    case icmp::Type::time_exceeded:
+      err = EHOSTUNREACH;
+      break;
+    case icmp::Type::parameter_problem:
+      err = EPROTO;
+      break;
+    default:
+      return;
+  }
+  c->icmp_error(err, hard, next_mtu, seq);
+}
+
+bool Layer::port_in_use(std::uint16_t port, Ipv4Address addr, const sock::Socket* except) const {
+  auto it = bound_.find(port);
+  if (it == bound_.end()) return false;
+  for (const sock::Socket* other : it->second) {
+    if (other == except) continue;
+    const bool overlap = addr.is_unspecified() || other->local_addr.is_unspecified() ||
+                         addr == other->local_addr;
+    if (!overlap) continue;
+    // SO_REUSEADDR (as Linux): two sockets may share a port when both ask and neither listens.
+    if (except && except->reuse_addr && other->reuse_addr && !other->tcp_listener) continue;
+    return true;
+  }
+  return false;
+}
+
+int Layer::bind(sock::Socket& s, Ipv4Address addr, std::uint16_t port) {
+  if (s.bound) return EINVAL;
+  if (!addr.is_unspecified() && !stack_.ip().is_local(addr)) return EADDRNOTAVAIL;
+  if (port == 0) {
+    port = pick_ephemeral(addr, Ipv4Address::any(), 0);
+    if (port == 0) return EADDRINUSE;
+  } else if (port_in_use(port, addr, &s)) {
+    return EADDRINUSE;
+  }
+  s.local_addr = addr;
+  s.local_port = port;
+  s.bound = true;
+  bound_[port].push_back(&s);
+  return 0;
+}
+
+void Layer::unbind(sock::Socket& s) {
+  if (!s.bound) return;
+  auto it = bound_.find(s.local_port);
+  if (it != bound_.end()) {
+    std::erase(it->second, &s);
+    if (it->second.empty()) bound_.erase(it);
+  }
+  s.bound = false;
+}
+
+std::uint16_t Layer::pick_ephemeral(Ipv4Address local, Ipv4Address remote,
+                                    std::uint16_t remote_port) {
+  // RFC 6056 §3.3.1: a random starting point, then the next free port.
+  const std::uint32_t count = ephemeral_.last - ephemeral_.first + 1U;
+  const std::uint32_t start = stack_.random()() % count;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const auto port = static_cast<std::uint16_t>(ephemeral_.first + (start + i) % count);
+    if (port_in_use(port, local, nullptr)) continue;
+    if (remote_port != 0 && find(FourTuple{local, port, remote, remote_port})) continue;
+    return port;
+  }
+  return 0;
+}
+
+int Layer::listen(sock::Socket& s, int backlog) {
+  if (s.tcp_conn) return EINVAL;
+  // listen(2): a backlog above SOMAXCONN (4096) is capped; a negative one taken as 0.
+  backlog = std::clamp(backlog, 0, 4096);
+  if (s.tcp_listener) {
+    s.tcp_listener->backlog = backlog;  // Linux lets listen() be called again to resize
+    return 0;
+  }
+  if (!s.bound) {
+    if (int err = bind(s, Ipv4Address::any(), 0); err != 0) return err;
+  }
+  // Two listeners may not share an address and port, SO_REUSEADDR or not.
+  if (auto it = bound_.find(s.local_port); it != bound_.end()) {
+    for (const sock::Socket* other : it->second) {
+      if (other == &s || !other->tcp_listener) continue;
+      if (other->local_addr == s.local_addr || other->local_addr.is_unspecified() ||
+          s.local_addr.is_unspecified()) {
+        return EADDRINUSE;
+      }
+    }
+  }
+  auto l = std::make_unique<Listener>();
+  l->socket = &s;
+  l->local = s.local_addr;
+  l->port = s.local_port;
+  l->backlog = backlog;
+  l->options = s.tcp_options;
+  s.tcp_listener = l.get();
+  listeners_[s.local_port].push_back(std::move(l));
+  return 0;
+}
+
+int Layer::connect(sock::Socket& s, Ipv4Address remote, std::uint16_t port, Instant now) {
+  if (remote.is_unspecified() || remote.is_broadcast() || remote.is_multicast() ||
+      stack_.ip().is_broadcast(remote)) {
+    return ENETUNREACH;
+  }
+  if (port == 0) return ECONNREFUSED;
+  auto source = stack_.ip().source_for(remote);
+  if (!source) return ENETUNREACH;
+  const Ipv4Address local = s.local_addr.is_unspecified() ? *source : s.local_addr;
+  if (!s.bound) {
+    const std::uint16_t lport = pick_ephemeral(local, remote, port);
+    if (lport == 0) return EADDRNOTAVAIL;
+    s.local_port = lport;
+    s.bound = true;
+    bound_[lport].push_back(&s);
+  }
+  const FourTuple t{local, s.local_port, remote, port};
+  if (find(t)) return EADDRINUSE;
+  s.local_addr = local;
+  Connection& c = create(t, s.tcp_options);
+  c.socket = &s;
+  s.tcp_conn = &c;
+  s.peer_addr = remote;
+  s.peer_port = port;
+  stack_.stats().tcpActiveOpens++;
+  c.open_active(now);
+  return 0;
+}
+
+void Layer::close(sock::Socket& s, bool abortive) {
+  if (Listener* l = s.tcp_listener) {
+    // Connections nobody accepted are reset (as Linux's inet_csk_listen_stop).
+    for (Connection* c : std::vector<Connection*>(l->syn_queue)) c->abort();
+    for (Connection* c : std::vector<Connection*>(l->accept_queue.begin(), l->accept_queue.end())) {
+      c->listener = nullptr;
+      c->abort();
+    }
+    auto& list = listeners_[l->port];
+    std::erase_if(list, [l](const auto& p) { return p.get() == l; });
+    if (list.empty()) listeners_.erase(l->port);
+    s.tcp_listener = nullptr;
+  }
+  if (Connection* c = s.tcp_conn) {
+    s.tcp_conn = nullptr;
+    c->socket = nullptr;
+    if (abortive) {
+      c->abort();
+    } else {
+      c->orphan();
+    }
+  }
+  unbind(s);
+}
+
+Connection& Layer::create(const FourTuple& t, const UserOptions& options) {
+  auto owned = std::make_unique<Connection>(*this, stack_, t, options);
+  Connection& c = *owned;
+  owned_.emplace(&c, std::move(owned));
+  connections_.emplace(t, &c);
+  stack_.stats().tcpConnections = owned_.size();
+  return c;
+}
+
+void Layer::finished(Connection& c) {
+  auto it = connections_.find(c.tuple());
+  if (it != connections_.end() && it->second == &c) connections_.erase(it);
+  if (c.listener) {
+    std::erase(c.listener->syn_queue, &c);
+    std::erase(c.listener->accept_queue, &c);
+    c.listener = nullptr;
+  }
+  if (!c.socket) destroy(c);
+}
+
+void Layer::destroy(Connection& c) {
+  c.stop_timers();
+  owned_.erase(&c);
+  stack_.stats().tcpConnections = owned_.size();
+}
+
+void Layer::release(Connection& c) {
+  // The socket closed a connection that had already finished.
+  c.socket = nullptr;
+  if (!connections_.contains(c.tuple()) || connections_.at(c.tuple()) != &c) destroy(c);
+}
+
+std::uint16_t Layer::mss_for(Ipv4Address remote) const {
+  std::uint32_t mtu = 1500;
+  if (auto m = stack_.ip().mtu_for(remote)) mtu = *m;
+  const std::uint32_t mss = mtu > 40 ? mtu - 40 : default_mss;
+  return static_cast<std::uint16_t>(std::clamp<std::uint32_t>(mss, 88, 65495));
+}
+
+}  // namespace tapir::tcp

@@ -1,0 +1,121 @@
+// The TCP layer: demultiplexing (tcp_in), listeners and their queues, ports, resets, ICMP.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "stack/core/address.hpp"
+#include "stack/core/packet.hpp"
+#include "stack/icmp/icmp.hpp"
+#include "stack/ip/ipv4.hpp"
+#include "stack/tcp/connection.hpp"
+#include "stack/tcp/isn.hpp"
+#include "stack/tcp/rto.hpp"
+#include "stack/udp/udp.hpp"
+
+namespace tapir {
+class Stack;
+namespace sock {
+struct Socket;
+}
+}  // namespace tapir
+
+namespace tapir::tcp {
+
+struct Config {
+  // RFC 9293 §3.4.2 (MSL) and §3.6.1: TIME-WAIT lasts 2·MSL. 30 s gives Linux's 60 s.
+  Duration msl{30'000'000};
+  RtoConfig rto;
+  unsigned syn_retries = 6;      // Linux's tcp_syn_retries: about 127 s with a 1 s start
+  unsigned synack_retries = 5;   // tcp_synack_retries
+  unsigned data_retries = 15;    // tcp_retries2 (RFC 1122 §4.2.3.5's R2, counted in tries)
+  Duration delayed_ack{40'000};  // Linux's TCP_DELACK_MIN (RFC 1122 §4.2.3.2: < 0.5 s)
+  Duration fin_wait_2{60'000'000};  // tcp_fin_timeout, for orphaned connections only
+  // RFC 5961 §7: challenge ACKs per connection per second (with a burst of the same).
+  double challenge_acks_per_second = 10;
+  std::size_t max_syn_backlog = 256;  // half-open connections per listener (SYN queue)
+  bool window_scaling = true;         // RFC 7323 §2
+  bool timestamps = true;             // RFC 7323 §3
+  bool sack = true;                   // RFC 2018: we send SACK-permitted and SACK blocks
+  std::uint32_t initial_window_segments = 10;  // RFC 6928
+};
+
+// A listening socket's queues (Linux's accept backlog): half-open connections wait in the
+// SYN queue; established ones wait in the accept queue, at most `backlog` of them.
+struct Listener {
+  sock::Socket* socket = nullptr;
+  Ipv4Address local;
+  std::uint16_t port = 0;
+  int backlog = 0;
+  UserOptions options;  // inherited by the connections it accepts
+  std::vector<Connection*> syn_queue;
+  std::deque<Connection*> accept_queue;
+};
+
+class Layer {
+ public:
+  Layer(Stack& stack, Config config, udp::PortRange ephemeral);
+  ~Layer();
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  // tcp_in: a segment for us (the IP header consumed).
+  void input(const ip::Delivery& delivery, Packet& payload);
+  // An ICMP error quoting one of our segments.
+  void error(const icmp::ErrorReport& report);
+
+  // Socket calls. Errors as a positive errno (0 for success).
+  int bind(sock::Socket& s, Ipv4Address addr, std::uint16_t port);
+  int listen(sock::Socket& s, int backlog);
+  int connect(sock::Socket& s, Ipv4Address remote, std::uint16_t port, Instant now);
+  // Takes the oldest established connection off `s`'s accept queue (nullptr if none).
+  Connection* accept(sock::Socket& s);
+  // The socket is closing: its listener goes (queued connections are reset), its connection
+  // is orphaned, its port is released.
+  void close(sock::Socket& s, bool abortive);
+
+  // For connections.
+  Stack& stack() { return stack_; }
+  const Config& config() const { return config_; }
+  const IsnGenerator& isn() const { return isn_; }
+  // Sends a bare RST or RST+ACK for a segment nobody wants (§3.10.7.1).
+  void send_reset_for(const ip::Repr& ip, const Repr& seg, std::size_t len);
+  // Called by a connection that reached ESTABLISHED from SYN-RECEIVED.
+  void established(Connection& c);
+  // Called by a connection that is finished (CLOSED): frees its 4-tuple, and frees it unless
+  // a socket still holds it.
+  void finished(Connection& c);
+  // The socket lets go of a connection that has already finished: it is freed.
+  void release(Connection& c);
+  // The MSS to advertise toward `remote` (the outgoing interface's MTU less 40).
+  std::uint16_t mss_for(Ipv4Address remote) const;
+
+  std::size_t connection_count() const { return owned_.size(); }
+  std::size_t listener_count() const { return listeners_.size(); }
+  Connection* find(const FourTuple& t) const;
+
+ private:
+  void listen_input(Listener& l, const ip::Delivery& d, const Repr& seg, std::size_t len);
+  Listener* find_listener(Ipv4Address local, std::uint16_t port) const;
+  bool port_in_use(std::uint16_t port, Ipv4Address addr, const sock::Socket* except) const;
+  std::uint16_t pick_ephemeral(Ipv4Address local, Ipv4Address remote, std::uint16_t remote_port);
+  Connection& create(const FourTuple& t, const UserOptions& options);
+  void destroy(Connection& c);
+  void unbind(sock::Socket& s);
+
+  Stack& stack_;
+  Config config_;
+  udp::PortRange ephemeral_;
+  IsnGenerator isn_;
+  std::unordered_map<FourTuple, Connection*, FourTupleHash> connections_;
+  std::unordered_map<const Connection*, std::unique_ptr<Connection>> owned_;
+  std::unordered_map<std::uint16_t, std::vector<std::unique_ptr<Listener>>> listeners_;
+  // Sockets bound to each local port (bind, listen, connect), for EADDRINUSE.
+  std::unordered_map<std::uint16_t, std::vector<sock::Socket*>> bound_;
+};
+
+}  // namespace tapir::tcp
