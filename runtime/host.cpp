@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "drivers/af_packet.hpp"
+#include "drivers/fault_injector.hpp"
 #include "drivers/pcap_recorder.hpp"
 #include "drivers/tap.hpp"
 #include "runtime/socket_api.hpp"
@@ -45,12 +46,33 @@ StackConfig stack_config_from(const Options& options) {
   StackConfig config;
   config.forwarding = options.forward;
   config.igmp.force_version = options.igmp_version;
+  if (options.msl) config.tcp.msl = *options.msl;
   // Unpredictable per run: the IP ID start and the reassembly hash key derive from it.
   std::random_device entropy;
   config.seed = (std::uint64_t{entropy()} << 32) | entropy();
   // RFC 792 timestamps are milliseconds since midnight UT; the stack only sees monotonic time.
   config.icmp.utc_offset = utc_offset_now();
   return config;
+}
+
+// SplitMix64's finaliser over seed + stream * golden ratio: streams 0, 1, 2... of one --fault
+// seed are unrelated generators, so no two links or directions lose the same frames.
+std::uint64_t derived_seed(std::uint64_t seed, std::uint64_t stream) {
+  std::uint64_t z = seed + (stream + 1) * 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+void print_faults(std::ostream& out, const std::string& name, std::string_view direction,
+                  const FaultStats& stats) {
+  const std::pair<std::string_view, std::uint64_t> counts[] = {{"Frames", stats.frames},
+                                                               {"Lost", stats.lost},
+                                                               {"Duplicated", stats.duplicated},
+                                                               {"Reordered", stats.reordered}};
+  for (const auto& [what, value] : counts) {
+    if (value != 0) out << name << ".fault" << direction << what << ' ' << value << '\n';
+  }
 }
 
 void write_line_to_stderr(std::string_view line) {
@@ -105,6 +127,10 @@ Host::Host(const Options& options) : Host(stack_config_from(options)) {
     pcap = std::make_shared<PcapFile>(*options.pcap, stack_->config().icmp.utc_offset);
   }
 
+  if (options.fault) {
+    const LinkConfig& f = *options.fault;
+    fault_latency_ = f.delay + f.jitter + (f.reorder > 0 ? f.reorder_delay : Duration{0});
+  }
   for (const InterfaceOptions& itf : options.interfaces) {
     std::unique_ptr<Driver> driver;
     std::uint32_t mtu = 1500;
@@ -122,7 +148,19 @@ Host::Host(const Options& options) : Host(stack_config_from(options)) {
     }
     if (!mac) mac = driver->hardware_address();
     if (!mac) mac = derived_mac(itf.address, itf.device);
+    // The capture is of the wire: frames the injector drops on the way out never reach it,
+    // frames it drops on the way in are recorded as they arrived.
     if (pcap) driver = std::make_unique<PcapRecorder>(std::move(driver), pcap);
+    if (options.fault) {
+      LinkConfig rx = *options.fault;
+      LinkConfig tx = *options.fault;
+      const std::uint64_t index = ports_.size();
+      rx.seed = derived_seed(options.fault->seed, 2 * index);
+      tx.seed = derived_seed(options.fault->seed, 2 * index + 1);
+      auto injector = std::make_unique<FaultInjector>(std::move(driver), rx, tx);
+      faults_.emplace_back(itf.device, injector.get());
+      driver = std::move(injector);
+    }
     add_interface(std::move(driver), NetifConfig{itf.device, *mac, mtu, itf.address});
   }
 
@@ -187,11 +225,25 @@ void Host::start() {
 
 void Host::stop() {
   if (!thread_.joinable()) return;
+  drain_faults();
   stopping_ = true;
   const std::uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof one);
   thread_.join();
   socket_api::host_stopped(*this);
+}
+
+// With --fault the last frames tapir sent (an app's FIN just before it exits) may still be in
+// an injector's delay line. Behind netem they would be on their way already, so the loop runs
+// on for the longest delay, once, to let them leave before the link goes away.
+void Host::drain_faults() {
+  if (faults_.empty() || !running()) return;
+  bool held = false;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [name, injector] : faults_) held = held || injector->next_deadline();
+  }
+  if (held) std::this_thread::sleep_for(fault_latency_);
 }
 
 std::optional<std::string> Host::failure() const {
@@ -332,6 +384,10 @@ void Host::print_stats(std::ostream& out) {
     if (const std::uint64_t dropped = port.driver->tx_dropped(); dropped != 0) {
       out << stack_->netif(port.netif).name << ".txDropped " << dropped << '\n';
     }
+  }
+  for (const auto& [name, injector] : faults_) {
+    print_faults(out, name, "Rx", injector->rx_faults());
+    print_faults(out, name, "Tx", injector->tx_faults());
   }
   out.flush();
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "drivers/driver.hpp"
@@ -20,6 +21,8 @@
 #include "stack/stack.hpp"
 
 namespace tapir {
+
+class FaultInjector;
 
 // What the ready line and a person need to know about one interface.
 struct InterfaceInfo {
@@ -45,8 +48,9 @@ class Host {
   // A host with no interfaces yet: add them with add_interface(), then start().
   explicit Host(StackConfig config = {});
   // Everything from the common flags: opens each --tap/--packet (wrapped in a PcapRecorder
-  // with --pcap), adds it with its address, MAC and MTU, sets --gw and --route, sends
-  // --trace lines to stderr. Throws std::system_error when a device cannot be opened.
+  // with --pcap, then in a FaultInjector with --fault), adds it with its address, MAC and
+  // MTU, sets --gw and --route, sends --trace lines to stderr. Throws std::system_error when a
+  // device cannot be opened.
   explicit Host(const Options& options);
   ~Host();
   Host(const Host&) = delete;
@@ -129,7 +133,8 @@ class Host {
   void count_close(int fd);
 
   // "tapir counters" then every non-zero counter as "name value", one per line, then each
-  // interface's driver drops ("tap0.txDropped 3") if any.
+  // interface's driver drops ("tap0.txDropped 3") if any, then with --fault what the
+  // injector did to each interface's frames ("tap0.faultRxLost 12"; Rx is towards tapir).
   void print_stats(std::ostream& out);
   std::vector<InterfaceInfo> interfaces();
 
@@ -142,6 +147,7 @@ class Host {
   };
 
   void run();
+  void drain_faults();
   bool serve(Instant now);
   std::optional<Instant> earliest_deadline() const;
   void catch_up();
@@ -167,6 +173,9 @@ class Host {
   int waiters_ = 0;
   bool serving_ = false;               // the loop runs and will signal changed_
   std::vector<std::uint64_t> closes_;  // per socket descriptor (closes_of)
+  // --fault: each interface's injector (owned by its Port's driver chain), for print_stats.
+  std::vector<std::pair<std::string, const FaultInjector*>> faults_;
+  Duration fault_latency_{0};  // the longest a --fault injector holds a frame
 };
 
 }  // namespace tapir

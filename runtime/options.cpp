@@ -2,8 +2,12 @@
 #include "runtime/options.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 
 #include "runtime/option_checks.hpp"
@@ -15,6 +19,8 @@ namespace {
 
 constexpr std::string_view kAddressHint = "ADDR/PREFIX like 10.0.0.2/24";
 constexpr std::string_view kRouteHint = "NET/PREFIX,GATEWAY like 192.168.1.0/24,10.0.0.1";
+constexpr std::string_view kFaultKeys =
+    "KEY=VALUE with KEY one of loss, duplicate, reorder, delay, jitter, reorder-delay, seed";
 constexpr std::string_view kTraceLayers = "eth,arp,ip,icmp,igmp,udp,tcp,sock";
 
 // The flags every app understands: name, value name (empty: no value), help.
@@ -33,7 +39,9 @@ constexpr Builtin kBuiltins[] = {
     {"--route", "NET/PREFIX,GW", "static route; repeatable"},
     {"--forward", "", "forward datagrams between interfaces (be a router)"},
     {"--igmp-version", "N", "force IGMP version 1, 2 or 3 (default: 3, older if a querier is)"},
+    {"--msl", "SECONDS", "TCP maximum segment lifetime; TIME-WAIT is twice it (default 30)"},
     {"--pcap", "FILE", "write every frame in and out to FILE (pcap, for Wireshark)"},
+    {"--fault", "SPEC", "impair every link both ways: loss=5%,delay=15ms,jitter=10ms,seed=1,..."},
     {"--trace", "LAYERS", "print one line per decision of LAYERS (eth,arp,ip,icmp,... or all)"},
     {"--stats", "", "print counters on exit (SIGUSR1 prints them any time)"},
     {"--help", "", "show this help"},
@@ -125,6 +133,56 @@ MacAddress parse_mac(std::string_view flag, std::string_view text) {
   return *mac;
 }
 
+// A plain decimal number ("5", "0.05", "2.5"): no sign, exponent, hex, inf or nan, which
+// strtod would take but nobody means in a fault spec.
+std::optional<double> parse_decimal(std::string_view text) {
+  if (text.empty() || text.front() == '.' || text.back() == '.') return std::nullopt;
+  if (std::count(text.begin(), text.end(), '.') > 1) return std::nullopt;
+  for (char c : text) {
+    if (c != '.' && (c < '0' || c > '9')) return std::nullopt;
+  }
+  double v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v, std::chars_format::fixed);
+  if (ec != std::errc{} || ptr != end || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+// "5%" or "0.05", as netem writes a probability and as a fraction.
+std::optional<double> parse_probability(std::string_view text) {
+  const bool percent = text.ends_with('%');
+  if (percent) text.remove_suffix(1);
+  auto v = parse_decimal(text);
+  if (!v) return std::nullopt;
+  const double p = percent ? *v / 100 : *v;
+  if (p > 1) return std::nullopt;
+  return p;
+}
+
+// "20ms", "500us", "1.5s" or "0", up to a minute (longer would only be a typo).
+std::optional<Duration> parse_fault_duration(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
+    ++digits;
+  }
+  const std::string_view unit = text.substr(digits);
+  auto v = parse_decimal(text.substr(0, digits));
+  if (!v) return std::nullopt;
+  double micros = 0;
+  if (unit == "us") {
+    micros = *v;
+  } else if (unit == "ms") {
+    micros = *v * 1e3;
+  } else if (unit == "s") {
+    micros = *v * 1e6;
+  } else if (!(unit.empty() && *v == 0)) {
+    return std::nullopt;
+  }
+  if (micros > 60e6) return std::nullopt;
+  return Duration{std::llround(micros)};
+}
+
 // Checks that need the whole command line.
 void check_complete(Options& o, bool require_interface) {
   if (require_interface && o.interfaces.empty()) {
@@ -158,6 +216,54 @@ void check_complete(Options& o, bool require_interface) {
 }
 
 }  // namespace
+
+LinkConfig parse_fault_spec(std::string_view spec) {
+  constexpr std::string_view flag = "--fault";
+  constexpr std::string_view keys[] = {"loss",   "duplicate",     "reorder", "delay",
+                                       "jitter", "reorder-delay", "seed"};
+  LinkConfig link;
+  std::vector<std::string_view> seen;
+  std::string_view rest = spec;
+  for (;;) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    const auto eq = item.find('=');
+    const std::string_view key = item.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? "" : item.substr(eq + 1);
+    if (eq == std::string_view::npos ||
+        std::find(std::begin(keys), std::end(keys), key) == std::end(keys)) {
+      fail(flag, OptionParser::expected(kFaultKeys, item));
+    }
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+      fail(flag, std::string(key) + " is given twice; expected each key once");
+    }
+    seen.push_back(key);
+    const std::string what = std::string(key) + " as ";
+    if (key == "loss" || key == "duplicate" || key == "reorder") {
+      auto p = parse_probability(value);
+      if (!p) {
+        fail(flag,
+             OptionParser::expected(what + "a probability from 0% to 100% like 5% or 0.05", value));
+      }
+      (key == "loss" ? link.loss : key == "duplicate" ? link.duplicate : link.reorder) = *p;
+    } else if (key == "seed") {
+      // parse_integer's long: 63 bits are seeds enough.
+      auto n = parse_integer(value, 0, std::numeric_limits<long>::max());
+      if (!n) fail(flag, OptionParser::expected(what + "a whole number like 1", value));
+      link.seed = static_cast<std::uint64_t>(*n);
+    } else {
+      auto d = parse_fault_duration(value);
+      if (!d) {
+        fail(flag, OptionParser::expected(what + "a duration like 20ms (us, ms or s; at most 60s)",
+                                          value));
+      }
+      (key == "delay" ? link.delay : key == "jitter" ? link.jitter : link.reorder_delay) = *d;
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return link;
+}
 
 std::string OptionParser::expected(std::string_view what, std::string_view value) {
   return "expected " + std::string(what) + ", got " + quoted(value);
@@ -316,9 +422,22 @@ Options OptionParser::parse(const std::vector<std::string_view>& args) const {
       // As Linux's force_igmp_version (RFC 3376 §7 otherwise picks the version).
       if (value != "1" && value != "2" && value != "3") fail(flag, expected("1, 2 or 3", value));
       o.igmp_version = value[0] - '0';
+    } else if (flag == "--msl") {
+      // RFC 9293 §3.4.2 suggests 2 minutes; Linux's TIME-WAIT of 60 s means an MSL of 30 s.
+      // A short one is for tests and labs that open many connections.
+      const std::string text(value);
+      char* end = nullptr;
+      const double seconds = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0' || !(seconds >= 0.001) || seconds > 3600) {
+        fail(flag, expected("seconds from 0.001 to 3600 like 30 or 0.5", value));
+      }
+      o.msl = Duration{static_cast<std::int64_t>(seconds * 1e6)};
     } else if (flag == "--pcap") {
       if (value.empty()) fail(flag, expected("a file name", value));
       o.pcap = std::string(value);
+    } else if (flag == "--fault") {
+      if (o.fault) fail(flag, "given twice; expected one SPEC for every interface");
+      o.fault = parse_fault_spec(value);
     } else if (flag == "--trace") {
       std::string bad;
       auto mask = Trace::parse_layers(value, &bad);

@@ -9,7 +9,9 @@
 #include <string_view>
 #include <vector>
 
+#include "drivers/fault_model.hpp"
 #include "stack/core/address.hpp"
+#include "stack/core/time.hpp"
 
 namespace tapir {
 
@@ -34,7 +36,9 @@ struct Options {
   std::vector<RouteOptions> routes;    // --route, in command-line order
   bool forward = false;                // --forward
   int igmp_version = 0;                // --igmp-version; 0: IGMPv3, falling back (RFC 3376 §7)
+  std::optional<Duration> msl;         // --msl SECONDS: TCP's MSL (TIME-WAIT is 2 MSL)
   std::optional<std::string> pcap;     // --pcap FILE
+  std::optional<LinkConfig> fault;     // --fault SPEC, both ways; Host derives per-link seeds
   std::uint32_t trace_layers = 0;      // --trace, a Trace::bit mask
   bool stats = false;                  // --stats
   bool help = false;                   // --help was given (parse_or_exit handles it)
@@ -46,6 +50,12 @@ class OptionError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// Reads --fault's SPEC, comma-separated KEY=VALUE: loss, duplicate and reorder take a
+// probability ("5%" or "0.05"), delay, jitter and reorder-delay a duration ("20ms", "500us",
+// "1s", or "0"), seed a whole number; keys left out keep LinkConfig's defaults (seed 1).
+// Throws OptionError with one line starting "--fault: ".
+LinkConfig parse_fault_spec(std::string_view spec);
 
 class OptionParser {
  public:

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <type_traits>
+#include <vector>
 
 #include "runtime/host.hpp"
 #include "runtime/socket_api.hpp"
@@ -94,6 +95,33 @@ auto blocking_call(int fd, int flags, Direction direction, F&& f) {
       deadline));
 }
 
+// Is `fd` a blocking SOCK_STREAM socket, for which send and MSG_WAITALL receive go on until
+// every byte is through?
+bool blocking_stream(Host& host, int fd, int flags) {
+  if (flags & MSG_DONTWAIT) return false;
+  return host.with_stack([&](Stack& stack) {
+    const sock::Socket* s = stack.sockets().find(fd);
+    return s && s->type == SOCK_STREAM && !s->nonblocking;
+  });
+}
+
+// A stream send as Linux's: a blocking call returns once all of `len` is queued (or with what
+// was queued when an error or SO_SNDTIMEO stops it); datagrams and non-blocking sends go once.
+ssize_t send_all(int fd, const std::uint8_t* buf, size_t len, int flags, const sockaddr* addr,
+                 socklen_t addr_len) {
+  size_t done = 0;
+  for (;;) {
+    const ssize_t n = blocking_call(fd, flags, Direction::send, [&](sock::Api& api) {
+      return api.sendto(fd, buf + done, len - done, flags, addr, addr_len);
+    });
+    if (n < 0) return done > 0 ? static_cast<ssize_t>(done) : n;
+    done += static_cast<size_t>(n);
+    if (done >= len) return static_cast<ssize_t>(done);
+    Host* host = current_host();
+    if (!host || !blocking_stream(*host, fd, flags)) return static_cast<ssize_t>(done);
+  }
+}
+
 // poll(2) refuses more entries than the process may have descriptors.
 bool too_many_for_poll(nfds_t count) {
   rlimit limit{};
@@ -140,9 +168,35 @@ int bind(int fd, const sockaddr* addr, socklen_t len) {
   return call([&](sock::Api& api) { return api.bind(fd, addr, len); });
 }
 
-// Never blocks: a UDP or raw connect only records the peer.
+// A UDP or raw connect only records the peer; a TCP connect on a blocking socket waits for
+// the handshake (until SO_SNDTIMEO, then EINPROGRESS, as Linux).
 int connect(int fd, const sockaddr* addr, socklen_t len) {
-  return call([&](sock::Api& api) { return api.connect(fd, addr, len); });
+  Host* host = current_host();
+  if (!host) return posix_result(-EBADF);
+  const Clock::time_point start = Clock::now();
+  bool wait = false;
+  Host::Deadline deadline;
+  std::uint64_t closes = 0;
+  const int first = host->with_stack([&](Stack& stack) {
+    sock::Api& api = stack.sockets();
+    const int result = api.connect(fd, addr, len);
+    if (result != -EINPROGRESS) return result;
+    const sock::Socket* s = api.find(fd);
+    if (!s || s->nonblocking) return result;
+    deadline = deadline_after(start, s->sndtimeo);
+    closes = host->closes_of(fd);
+    wait = true;
+    return result;
+  });
+  if (!wait) return posix_result(first);
+  int result = host->wait_until(
+      [&](Stack& stack) {
+        if (host->closes_of(fd) != closes) return -EBADF;
+        return stack.sockets().connect_status(fd);
+      },
+      deadline);
+  if (result == -EAGAIN) result = -EINPROGRESS;
+  return posix_result(result);
 }
 
 int listen(int fd, int backlog) {
@@ -164,18 +218,41 @@ ssize_t recv(int fd, void* buf, size_t len, int flags) {
 
 ssize_t sendto(int fd, const void* buf, size_t len, int flags, const sockaddr* addr,
                socklen_t addr_len) {
-  return blocking_call(fd, flags, Direction::send, [&](sock::Api& api) {
-    return api.sendto(fd, buf, len, flags, addr, addr_len);
-  });
+  return send_all(fd, static_cast<const std::uint8_t*>(buf), len, flags, addr, addr_len);
 }
 
 ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* addr, socklen_t* addr_len) {
-  return blocking_call(fd, flags, Direction::receive, [&](sock::Api& api) {
-    return api.recvfrom(fd, buf, len, flags, addr, addr_len);
-  });
+  auto* bytes = static_cast<std::uint8_t*>(buf);
+  size_t done = 0;
+  for (;;) {
+    const ssize_t n = blocking_call(fd, flags, Direction::receive, [&](sock::Api& api) {
+      return api.recvfrom(fd, bytes + done, len - done, flags, addr, addr_len);
+    });
+    if (n < 0) return done > 0 ? static_cast<ssize_t>(done) : n;
+    done += static_cast<size_t>(n);
+    // MSG_WAITALL on a stream: on until the buffer is full, the stream ends or an error.
+    if (!(flags & MSG_WAITALL) || (flags & MSG_PEEK) || n == 0 || done >= len) {
+      return static_cast<ssize_t>(done);
+    }
+    Host* host = current_host();
+    if (!host || !blocking_stream(*host, fd, flags)) return static_cast<ssize_t>(done);
+  }
 }
 
 ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
+  const bool stream = [&] {
+    Host* host = current_host();
+    return host && msg && blocking_stream(*host, fd, flags);
+  }();
+  if (stream && (msg->msg_iovlen == 0 || msg->msg_iov)) {
+    // All of a blocking stream send is queued: gathered once, then sent to the end.
+    std::vector<std::uint8_t> data;
+    for (size_t i = 0; i < msg->msg_iovlen; ++i) {
+      const auto* base = static_cast<const std::uint8_t*>(msg->msg_iov[i].iov_base);
+      data.insert(data.end(), base, base + msg->msg_iov[i].iov_len);
+    }
+    return send_all(fd, data.data(), data.size(), flags, nullptr, 0);
+  }
   return blocking_call(fd, flags, Direction::send,
                        [&](sock::Api& api) { return api.sendmsg(fd, msg, flags); });
 }
@@ -197,6 +274,22 @@ int close(int fd) {
   if (!host) {
     errno = EBADF;
     return -1;
+  }
+  // SO_LINGER with a timeout on a blocking TCP socket: close waits (at most that long) until
+  // the peer has acknowledged everything, FIN included (socket(7)).
+  Host::Deadline linger_deadline;
+  const bool linger = host->with_stack([&](Stack& stack) {
+    const sock::Socket* s = stack.sockets().find(fd);
+    if (!s || s->kind != sock::Kind::tcp || !s->linger || s->linger->count() == 0 ||
+        s->nonblocking || !s->tcp_conn) {
+      return false;
+    }
+    linger_deadline = deadline_after(Clock::now(), *s->linger);
+    return stack.sockets().linger_status(fd, true) == -EAGAIN;
+  });
+  if (linger) {
+    host->wait_until([&](Stack& stack) { return stack.sockets().linger_status(fd, false); },
+                     linger_deadline);
   }
   return posix_result(host->with_stack([&](Stack& stack) {
     const int result = stack.sockets().close(fd);
