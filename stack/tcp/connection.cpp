@@ -117,8 +117,9 @@ Options Connection::syn_options() const {
 }
 
 void Connection::open_active(Instant now) {
-  iss_ = layer_.isn().isn(tuple_.local, tuple_.local_port, tuple_.remote, tuple_.remote_port,
-                          now);
+  iss_ = layer_.config().isn_for_tests ? SeqNum{*layer_.config().isn_for_tests}
+                                       : layer_.isn().isn(tuple_.local, tuple_.local_port,
+                                                          tuple_.remote, tuple_.remote_port, now);
   ts_offset_ = layer_.isn().timestamp_offset(tuple_.local, tuple_.local_port, tuple_.remote,
                                              tuple_.remote_port);
   snd_una_ = iss_;
@@ -157,8 +158,9 @@ void Connection::accept_syn(const Repr& seg, Instant now) {
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + 1;
   rcv_adv_ = rcv_nxt_;
-  iss_ = layer_.isn().isn(tuple_.local, tuple_.local_port, tuple_.remote, tuple_.remote_port,
-                          now);
+  iss_ = layer_.config().isn_for_tests ? SeqNum{*layer_.config().isn_for_tests}
+                                       : layer_.isn().isn(tuple_.local, tuple_.local_port,
+                                                          tuple_.remote, tuple_.remote_port, now);
   ts_offset_ = layer_.isn().timestamp_offset(tuple_.local, tuple_.local_port, tuple_.remote,
                                              tuple_.remote_port);
   snd_una_ = iss_;
@@ -180,6 +182,14 @@ void Connection::accept_syn(const Repr& seg, Instant now) {
 
 void Connection::established(Instant now) {
   set_state(State::established);
+  if (retries_ > 0 && !rto_.srtt()) {
+    // RFC 6298 §5.7: the SYN (or SYN-ACK) was sent again, so the handshake gave no RTT sample
+    // (Karn); data starts with an RTO of 3 s, not the 1 s meant for SYNs (Linux's
+    // TCP_TIMEOUT_FALLBACK), lest a slow path see every first segment sent twice.
+    RtoConfig config = rto_.config();
+    config.initial = std::max(config.initial, Duration{3'000'000});
+    rto_ = RtoEstimator(config);
+  }
   retries_ = 0;
   arm_keepalive(now);
   if (fin_queued_) set_state(State::fin_wait_1);
@@ -223,11 +233,24 @@ long Connection::send(std::span<const std::uint8_t> data, bool urgent) {
 
 long Connection::receive(std::span<std::uint8_t> out, bool peek) {
   if (!recv_buf_.empty()) {
+    // As Linux's tcp_recvmsg, a read stops at the urgent mark (RFC 6093 §5: the reader learns
+    // where the urgent byte stood in the stream).
+    if (mark_ && *mark_ > 0 && out.size() > *mark_) out = out.first(*mark_);
     const std::size_t n = peek ? recv_buf_.peek(0, out) : recv_buf_.read(out);
+    if (!peek && mark_ && n > 0) {
+      if (*mark_ == 0) {
+        mark_.reset();  // read past the mark
+      } else {
+        *mark_ -= n;
+      }
+    }
     if (!peek && n > 0) {
       // RFC 1122 §4.2.3.3: announce the opened window once it has grown by min(half the
       // buffer, one MSS), not byte by byte (receiver-side silly window avoidance).
-      const std::uint32_t space = receive_window();
+      // What the window could grow to: the free buffer, but no more than the window field
+      // can say (65535 unscaled), or every read would look like a worthwhile update.
+      const std::uint32_t space =
+          std::min<std::uint32_t>(receive_window(), std::uint32_t{0xffff} << rcv_wscale_);
       const std::uint32_t current = rcv_adv_ > rcv_nxt_ ? rcv_adv_ - rcv_nxt_ : 0;
       const std::uint32_t step =
           std::min<std::uint32_t>(static_cast<std::uint32_t>(options_.rcvbuf / 2), recv_mss_);

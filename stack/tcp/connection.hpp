@@ -177,7 +177,9 @@ class Connection {
   void send_syn(Instant now);
   void send_ack(Instant now);
   void send_challenge_ack(Instant now);
-  void send_rst(SeqNum seq);
+  // A reset <SEQ=seq>: answering a segment's ACK field it is bare (<SEQ=SEG.ACK><CTL=RST>,
+  // RFC 9293 §3.10.7); aborting, it carries an ACK as Linux's does.
+  void send_rst(SeqNum seq, bool answer_to_ack = false);
   std::uint32_t receive_window();
   std::uint16_t advertised_window(std::uint32_t window) const;
   SeqNum data_start() const { return syn_acked_ ? snd_una_ : snd_una_ + 1; }

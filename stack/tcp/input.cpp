@@ -15,14 +15,29 @@ constexpr Duration paws_idle_limit{24LL * 24 * 3600 * 1'000'000};
 
 }  // namespace
 
-void Connection::segment_arrives(const Repr& seg, std::span<const std::uint8_t> payload,
+void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8_t> payload,
                                  Instant now) {
   if (state_ == State::syn_sent) {
-    syn_sent_arrives(seg, payload, now);
+    syn_sent_arrives(arrived, payload, now);
     return;
   }
   if (state_ == State::closed || state_ == State::listen) return;
   Stats& stats = stack_.stats();
+  // RFC 9293 §3.5 Figure 7 (simultaneous open), line 6: in SYN-RECEIVED after our SYN-SENT,
+  // the peer's SYN,ACK repeats the SYN we have already taken and acknowledges ours. It
+  // completes the handshake (as Linux's tcp_validate_incoming lets it) rather than fail the
+  // sequence check, its SYN lying just before RCV.NXT, and cost an ACK and a round trip. It is
+  // taken from RCV.NXT on; its SYN bit stays, for its window is unscaled (RFC 7323 §2.2).
+  const bool crossing_synack = state_ == State::syn_received && !listener &&
+                               arrived.has(flag::syn) && arrived.has(flag::ack) &&
+                               !arrived.has(flag::rst) && arrived.seq == irs_ &&
+                               arrived.ack == iss_ + 1;
+  Repr after_syn;
+  if (crossing_synack) {
+    after_syn = arrived;
+    after_syn.seq = irs_ + 1;
+  }
+  const Repr& seg = crossing_synack ? after_syn : arrived;
   const std::size_t len =
       payload.size() + (seg.has(flag::syn) ? 1 : 0) + (seg.has(flag::fin) ? 1 : 0);
 
@@ -41,12 +56,17 @@ void Connection::segment_arrives(const Repr& seg, std::span<const std::uint8_t> 
   // First: check the sequence number.
   if (!acceptable(seg, len)) {
     stats.tcpOutOfWindow++;
-    if (!seg.has(flag::rst)) {
-      // RFC 9293: "an acknowledgment should be sent in reply"; a TIME-WAIT connection also
-      // restarts its 2·MSL wait when the peer repeats its FIN.
-      if (state_ == State::time_wait && seg.has(flag::fin)) enter_time_wait(now);
-      send_ack(now);
+    if (seg.has(flag::rst)) return;
+    // RFC 5961 §4.2 (RFC 9293 §3.10.7.4 fourth): a SYN gets a challenge ACK "irrespective
+    // of the sequence number", so it comes under the §7 rate limit here too.
+    if (seg.has(flag::syn)) {
+      send_challenge_ack(now);
+      return;
     }
+    // RFC 9293: "an acknowledgment should be sent in reply"; a TIME-WAIT connection also
+    // restarts its 2·MSL wait when the peer repeats its FIN.
+    if (state_ == State::time_wait && seg.has(flag::fin)) enter_time_wait(now);
+    send_ack(now);
     return;
   }
   last_heard_ = now;
@@ -65,7 +85,7 @@ void Connection::segment_arrives(const Repr& seg, std::span<const std::uint8_t> 
   }
   // Third (security) does not apply. Fourth: a SYN in a synchronized state (or SYN-RECEIVED,
   // for a SYN that is not the one we answered) gets a challenge ACK (RFC 5961 §4.2).
-  if (seg.has(flag::syn)) {
+  if (seg.has(flag::syn) && !crossing_synack) {
     send_challenge_ack(now);
     return;
   }
@@ -95,7 +115,7 @@ void Connection::syn_sent_arrives(const Repr& seg, std::span<const std::uint8_t>
   bool ack_ok = false;
   if (seg.has(flag::ack)) {
     if (seg.ack <= iss_ || seg.ack > snd_max_) {
-      if (!seg.has(flag::rst)) send_rst(seg.ack);
+      if (!seg.has(flag::rst)) send_rst(seg.ack, true);
       return;
     }
     ack_ok = snd_una_ <= seg.ack;
@@ -181,22 +201,12 @@ bool Connection::check_rst(const Repr& seg, Instant now) {
 
 bool Connection::check_ack(const Repr& seg, std::size_t payload_len, Instant now) {
   Stats& stats = stack_.stats();
-  // RFC 9293: an ACK for something not yet sent is answered with an ACK and dropped.
-  if (seg.ack > snd_max_) {
-    stats.tcpAckUnsent++;
-    send_ack(now);
-    return false;
-  }
-  // RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is a blind injection attempt.
-  const std::uint32_t max_window = std::max<std::uint32_t>(max_snd_wnd_, 1);
-  if (seg.ack < snd_una_ - max_window) {
-    stats.tcpAckTooOld++;
-    send_challenge_ack(now);
-    return false;
-  }
   if (state_ == State::syn_received) {
-    if (seg.ack <= snd_una_) {
-      send_rst(seg.ack);  // §3.10.7.4: <SEQ=SEG.ACK><CTL=RST>
+    // §3.10.7.4 fifth, SYN-RECEIVED: unless SND.UNA < SEG.ACK =< SND.NXT, the ACK is not
+    // acceptable and gets <SEQ=SEG.ACK><CTL=RST>, one ahead of what we sent included (the
+    // synchronized states' "ACK and drop" below is not for a handshake).
+    if (seg.ack <= snd_una_ || seg.ack > snd_max_) {
+      send_rst(seg.ack, true);
       return false;
     }
     // Linux: with a full accept queue the handshake's last ACK is dropped; the SYN-ACK is
@@ -211,14 +221,26 @@ bool Connection::check_ack(const Repr& seg, std::size_t payload_len, Instant now
     rtt_seq_.reset();
     rto_.reset_backoff();
     retransmit_timer_.stop();
-    snd_wnd_ = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
+    // RFC 7323 §2.2: a SYN's window (a crossing SYN,ACK's) is never scaled.
+    snd_wnd_ = static_cast<std::uint32_t>(seg.window) << (seg.has(flag::syn) ? 0 : snd_wscale_);
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = seg.seq;
     snd_wl2_ = seg.ack;
-    const bool closing = fin_queued_;
     established(now);
     layer_.established(*this);
-    (void)closing;
+  }
+  // RFC 9293: an ACK for something not yet sent is answered with an ACK and dropped.
+  if (seg.ack > snd_max_) {
+    stats.tcpAckUnsent++;
+    send_ack(now);
+    return false;
+  }
+  // RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is a blind injection attempt.
+  const std::uint32_t max_window = std::max<std::uint32_t>(max_snd_wnd_, 1);
+  if (seg.ack < snd_una_ - max_window) {
+    stats.tcpAckTooOld++;
+    send_challenge_ack(now);
+    return false;
   }
   if (state_ == State::time_wait) {
     // Only a repeated FIN can come (answered with an ACK, and 2·MSL starts over).
@@ -335,16 +357,21 @@ void Connection::process_ack(const Repr& seg, Instant now) {
 
 void Connection::update_window(const Repr& seg) {
   // RFC 9293 §3.10.7.4: take the window from the newest segment (SND.WL1/SND.WL2 order them).
+  if (seg.has(flag::syn)) return;  // a crossing SYN,ACK: check_ack took its unscaled window
   if (snd_wl1_ < seg.seq || (snd_wl1_ == seg.seq && snd_wl2_ <= seg.ack)) {
     const bool was_zero = snd_wnd_ == 0;
     snd_wnd_ = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
     max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
     snd_wl1_ = seg.seq;
     snd_wl2_ = seg.ack;
-    if (was_zero && snd_wnd_ > 0 && persist_timer_ != 0) {
-      stack_.timers().cancel(persist_timer_);
-      persist_timer_ = 0;
-      // The probe may have been lost with the window still closed: the data goes as normal.
+    if (was_zero && snd_wnd_ > 0) {
+      // The window reopened: the probes' backoff ends (as Linux's tcp_ack_probe), and the
+      // waiting data goes as normal.
+      rto_.reset_backoff();
+      if (persist_timer_ != 0) {
+        stack_.timers().cancel(persist_timer_);
+        persist_timer_ = 0;
+      }
     }
   }
 }

@@ -158,13 +158,13 @@ void Connection::send_challenge_ack(Instant now) {
   send_ack(now);
 }
 
-void Connection::send_rst(SeqNum seq) {
+void Connection::send_rst(SeqNum seq, bool answer_to_ack) {
   Repr r;
   r.src_port = tuple_.local_port;
   r.dst_port = tuple_.remote_port;
   r.seq = seq;
   r.flags = flag::rst;
-  if (state_ != State::syn_sent) {
+  if (state_ != State::syn_sent && !answer_to_ack) {
     r.flags |= flag::ack;
     r.ack = rcv_nxt_;
   }
@@ -219,11 +219,13 @@ void Connection::output(Instant now) {
     if (!retransmit_timer_.armed()) arm_retransmit(now);
     if (fin_due) break;
   }
-  // RFC 9293 §3.8.6.1: data waits behind a zero window and nothing is in flight to bring an
-  // ACK that reopens it: probe.
-  if (snd_wnd_ == 0 && unsent() > 0 && flight() == 0 && persist_timer_ == 0) {
-    persist_timer_ = stack_.timers().schedule(now + rto_.rto(),
-                                              [this](Instant t) { persist_timeout(t); });
+  // Data waits and nothing is in flight to bring an ACK that would move it: behind a zero
+  // window, the persist timer probes (RFC 9293 §3.8.6.1); behind a window too small for SWS
+  // avoidance to use, it is the override timeout of RFC 1122 §4.2.3.4 (4), which sends what
+  // fits (as Linux's probe timer does).
+  if (unsent() > 0 && flight() == 0 && persist_timer_ == 0) {
+    persist_timer_ =
+        stack_.timers().schedule(now + rto_.rto(), [this](Instant t) { persist_timeout(t); });
   }
 }
 

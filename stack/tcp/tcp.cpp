@@ -83,14 +83,17 @@ void Layer::input(const ip::Delivery& d, Packet& payload) {
   const FourTuple t{d.header.dst, seg.dst_port, d.header.src, seg.src_port};
   if (Connection* c = find(t)) {
     // RFC 6191 / RFC 1122 §4.2.2.13: a new SYN may end TIME-WAIT early when it cannot be
-    // confused with the old connection (its sequence number, or timestamp, is newer).
+    // confused with the old connection. RFC 6191 §2: when both incarnations use timestamps
+    // the TSval must be newer; otherwise (the old one had none, or the SYN has none) the
+    // sequence number must be.
     if (c->state() == State::time_wait && seg.has(flag::syn) && !seg.has(flag::ack) &&
         !seg.has(flag::rst)) {
-      const bool newer_ts = c->ts_ok_ && seg.options.timestamps &&
-                            static_cast<std::int32_t>(seg.options.timestamps->value -
-                                                      c->ts_recent_) > 0;
-      const bool newer_seq = seg.seq > c->rcv_nxt();
-      if (newer_ts || (!seg.options.timestamps && newer_seq)) {
+      const bool by_timestamp = c->ts_ok_ && seg.options.timestamps;
+      const bool newer =
+          by_timestamp
+              ? static_cast<std::int32_t>(seg.options.timestamps->value - c->ts_recent_) > 0
+              : seg.seq > c->rcv_nxt();
+      if (newer) {
         stats.tcpTimeWaitReused++;
         c->stop_timers();
         c->set_state(State::closed);
@@ -277,7 +280,7 @@ std::uint16_t Layer::pick_ephemeral(Ipv4Address local, Ipv4Address remote,
                                     std::uint16_t remote_port) {
   // RFC 6056 §3.3.1: a random starting point, then the next free port.
   const std::uint32_t count = ephemeral_.last - ephemeral_.first + 1U;
-  const std::uint32_t start = stack_.random()() % count;
+  const auto start = static_cast<std::uint32_t>(stack_.random()() % count);
   for (std::uint32_t i = 0; i < count; ++i) {
     const auto port = static_cast<std::uint16_t>(ephemeral_.first + (start + i) % count);
     if (port_in_use(port, local, nullptr)) continue;

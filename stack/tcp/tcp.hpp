@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <span>
 #include <unordered_map>
 #include <vector>
@@ -42,6 +43,9 @@ struct Config {
   bool timestamps = true;             // RFC 7323 §3
   bool sack = true;                   // RFC 2018: we send SACK-permitted and SACK blocks
   std::uint32_t initial_window_segments = 10;  // RFC 6928
+  // Test hook: every connection takes this ISN instead of RFC 6528's (so a test can start
+  // next to 2^32 and watch the sequence numbers wrap). Never set outside tests.
+  std::optional<std::uint32_t> isn_for_tests;
 };
 
 // A listening socket's queues (Linux's accept backlog): half-open connections wait in the

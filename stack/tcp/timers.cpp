@@ -50,7 +50,24 @@ void Connection::retransmit_timeout(Instant now) {
 
 void Connection::persist_timeout(Instant now) {
   persist_timer_ = 0;
-  if (snd_wnd_ != 0 || unsent() == 0 || !sending_state_for_probe()) return;
+  if (unsent() == 0 || flight() != 0 || !sending_state_for_probe()) return;
+  if (snd_wnd_ != 0) {
+    // RFC 1122 §4.2.3.4 (4), the override timeout: SWS avoidance held back a segment the
+    // window is too small for, and no ACK is coming to change that: send what fits.
+    const std::size_t len = std::min<std::size_t>({unsent(), snd_wnd_, cwnd_, send_mss_});
+    const auto offset = static_cast<std::size_t>(snd_nxt_ - data_start());
+    const bool fresh = snd_nxt_ == snd_max_;
+    const std::uint8_t flags = len == unsent() ? flag::ack | flag::psh : flag::ack;
+    send_segment(flags, snd_nxt_, offset, len, now);
+    if (fresh && !rtt_seq_) {
+      rtt_seq_ = snd_nxt_;
+      rtt_start_ = now;
+    }
+    snd_nxt_ += static_cast<std::uint32_t>(len);
+    snd_max_ = seq_max(snd_max_, snd_nxt_);
+    arm_retransmit(now);
+    return;
+  }
   // The probe: a segment one byte before SND.UNA (as Linux's tcp_xmit_probe_skb), which the
   // receiver cannot accept and must answer with an ACK carrying its current window.
   stack_.stats().tcpZeroWindowProbes++;
@@ -62,10 +79,12 @@ void Connection::persist_timeout(Instant now) {
     close_down(ETIMEDOUT);
     return;
   }
-  const unsigned shift = std::min(persist_backoffs_, 16U);
-  const Duration delay = std::min(Duration{rto_.rto().count() << shift}, rto_.config().max);
+  // The interval doubles with the RTO's backoff (as Linux's icsk_backoff), which only new
+  // data acknowledged ends: an answer to a probe resets persist_backoffs_ (the peer is alive)
+  // but must not bring the probes back to their first rate.
+  rto_.backoff();
   persist_timer_ =
-      stack_.timers().schedule(now + delay, [this](Instant t) { persist_timeout(t); });
+      stack_.timers().schedule(now + rto_.rto(), [this](Instant t) { persist_timeout(t); });
 }
 
 bool Connection::sending_state_for_probe() const {
