@@ -293,6 +293,7 @@ std::optional<Instant> Host::earliest_deadline() const {
 bool Host::serve(Instant now) {
   now_ = std::max(now_, now);
   std::size_t frames = 0;
+  stack_->begin_batch();
   for (Port& port : ports_) {
     const auto due = port.driver->next_deadline();
     if (port.readable || port.driver->fd() < 0 || (due && *due <= now_)) {
@@ -300,6 +301,7 @@ bool Host::serve(Instant now) {
       frames += port.driver->receive(now_, port.deliver, receive_budget);
     }
   }
+  stack_->end_batch();
   const auto timer = stack_->next_deadline();
   stack_->advance(now_);
   return frames > 0 || (timer && *timer <= now_);

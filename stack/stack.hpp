@@ -58,6 +58,10 @@ class Stack {
 
   // A frame arrived on `netif` at `now`. Timers due by `now` run first.
   void receive(NetifId netif, std::span<const std::uint8_t> frame, Instant now);
+  // Brackets a batch of receive() calls (every frame a driver had ready): TCP sends the ACKs
+  // the batch asked for once per connection at end_batch() (tcp::Layer::begin_batch).
+  void begin_batch() { tcp_.begin_batch(); }
+  void end_batch() { tcp_.end_batch(); }
   // Runs every timer due at or before `now`.
   void advance(Instant now);
   // When advance() next has work; nullopt when no timer is pending.

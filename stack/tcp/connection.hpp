@@ -275,6 +275,7 @@ class Connection {
   unsigned unacked_segments_ = 0;
   bool ack_pending_ = false;  // an ACK is owed (delayed)
   bool ack_now_ = false;      // ... and must go out before segment_arrives returns
+  bool ack_owed_ = false;     // ... or at the end of the batch (Layer::end_batch)
   SeqNum last_ooo_;           // the latest out-of-order arrival: its SACK block comes first
 
   int error_ = 0;       // a hard error for the socket (ECONNRESET, ETIMEDOUT, ...)

@@ -107,7 +107,12 @@ void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8
   if (fin_seq_ && !fin_received_ && rcv_nxt_ == *fin_seq_) process_fin(now);
   if (state_ == State::closed) return;
   output(now);
-  if (ack_now_) send_ack(now);
+  if (!ack_now_) return;
+  if (layer_.batching()) {
+    layer_.owe_ack(*this);
+  } else {
+    send_ack(now);
+  }
 }
 
 void Connection::syn_sent_arrives(const Repr& seg, std::span<const std::uint8_t>, Instant now) {

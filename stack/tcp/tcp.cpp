@@ -396,7 +396,24 @@ void Layer::finished(Connection& c) {
   if (!c.socket) destroy(c);
 }
 
+void Layer::owe_ack(Connection& c) {
+  if (c.ack_owed_) return;
+  c.ack_owed_ = true;
+  owed_acks_.push_back(&c);
+}
+
+void Layer::end_batch() {
+  batching_ = false;
+  std::vector<Connection*> owed;
+  owed.swap(owed_acks_);
+  for (Connection* c : owed) {
+    c->ack_owed_ = false;
+    if (c->ack_now_) c->send_ack(stack_.now());
+  }
+}
+
 void Layer::destroy(Connection& c) {
+  if (c.ack_owed_) std::erase(owed_acks_, &c);
   c.stop_timers();
   owned_.erase(&c);
   stack_.stats().tcpConnections = owned_.size();

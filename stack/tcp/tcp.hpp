@@ -98,6 +98,14 @@ class Layer {
   // The MSS to advertise toward `remote` (the outgoing interface's MTU less 40).
   std::uint16_t mss_for(Ipv4Address remote) const;
 
+  // A batch of arriving segments (all a driver had ready at once): while one is open, the
+  // ACKs segments ask for at once are owed and sent by end_batch(), one per connection, the
+  // way Linux acknowledges a GRO super-segment once. Outside a batch each goes at once.
+  void begin_batch() { batching_ = true; }
+  void end_batch();
+  bool batching() const { return batching_; }
+  void owe_ack(Connection& c);
+
   std::size_t connection_count() const { return owned_.size(); }
   std::size_t listener_count() const { return listeners_.size(); }
   Connection* find(const FourTuple& t) const;
@@ -120,6 +128,8 @@ class Layer {
   std::unordered_map<std::uint16_t, std::vector<std::unique_ptr<Listener>>> listeners_;
   // Sockets bound to each local port (bind, listen, connect), for EADDRINUSE.
   std::unordered_map<std::uint16_t, std::vector<sock::Socket*>> bound_;
+  bool batching_ = false;
+  std::vector<Connection*> owed_acks_;
 };
 
 }  // namespace tapir::tcp

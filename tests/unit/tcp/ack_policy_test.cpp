@@ -51,6 +51,23 @@ TEST_CASE("Every second full-sized segment is ACKed at once (RFC 1122 §4.2.3.2)
   CHECK(h.stats().tcpDelayedAcks == 0);
 }
 
+TEST_CASE("Within one receive batch the ACKs owed go out once at its end, as for a GRO segment",
+          "[tcp]") {
+  Harness h;
+  TcpPeer peer(h);
+  peer.open();
+  h.stack().begin_batch();
+  for (int i = 0; i < 6; ++i) peer.data(pattern(1460));
+  CHECK(peer.take().empty());  // six full segments, no ACK yet
+  h.stack().end_batch();
+  const auto acks = peer.take();
+  REQUIRE(acks.size() == 1);
+  CHECK(acks[0].ack == peer.peer_seq(6 * 1460));
+  h.stack().begin_batch();
+  h.stack().end_batch();
+  CHECK(peer.take().empty());  // an empty batch owes nothing
+}
+
 TEST_CASE("An out-of-order segment gets an immediate duplicate ACK with a SACK block (RFC 2018 §4)",
           "[tcp]") {
   Harness h;
