@@ -276,7 +276,7 @@ ssize_t Api::sendmsg(int fd, const msghdr* msg, int flags) {
   Socket* s = find(fd);
   if (!s) return -EBADF;
   if (!msg || (msg->msg_iovlen > 0 && !msg->msg_iov)) return -EFAULT;
-  if (s->kind == Kind::tcp) return stream_send(*s, gather(msg), flags);
+  if (s->kind == Kind::tcp) return stream_send(*s, msg, flags);
   if (flags & MSG_OOB) return -EOPNOTSUPP;
   // A pending asynchronous error is reported (and cleared) by the next call, as Linux does.
   if (s->error != 0) return -std::exchange(s->error, 0);

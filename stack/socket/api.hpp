@@ -79,7 +79,7 @@ class Api {
   // SOCK_STREAM sockets (stream.cpp).
   int stream_connect(Socket& s, const sockaddr* addr, socklen_t len);
   int stream_accept(Socket& s, sockaddr* addr, socklen_t* len);
-  ssize_t stream_send(Socket& s, std::span<const std::uint8_t> data, int flags);
+  ssize_t stream_send(Socket& s, const msghdr* msg, int flags);
   ssize_t stream_recv(Socket& s, msghdr* msg, int flags);
   int stream_shutdown(Socket& s, int how);
   short stream_poll(const Socket& s, short events) const;

@@ -120,14 +120,28 @@ int Api::stream_accept(Socket& s, sockaddr* addr, socklen_t* len) {
   return fd;
 }
 
-ssize_t Api::stream_send(Socket& s, std::span<const std::uint8_t> data, int flags) {
+ssize_t Api::stream_send(Socket& s, const msghdr* msg, int flags) {
   tcp::Connection* c = s.tcp_conn;
   // Linux (sk_stream_wait_connect): a socket that is neither connected nor connecting gets
   // EPIPE, a pending error first.
   if (!c) return -EPIPE;
   if (s.shut_wr && c->error() == 0) return -EPIPE;
-  const long n = c->send(data, (flags & MSG_OOB) != 0);
-  return n;
+  // Straight from the caller's buffers into the send buffer, as much as fits: a stream send
+  // may be partial, and copying a large request whole first would cost more than the send.
+  ssize_t total = 0;
+  bool any_data = false;
+  for (std::size_t i = 0; i < msg->msg_iovlen; ++i) {
+    const std::size_t len = msg->msg_iov[i].iov_len;
+    if (len == 0) continue;
+    any_data = true;
+    const auto* base = static_cast<const std::uint8_t*>(msg->msg_iov[i].iov_base);
+    const long n = c->send({base, len}, (flags & MSG_OOB) != 0);
+    if (n < 0) return total > 0 ? total : n;
+    total += n;
+    if (static_cast<std::size_t>(n) < len) break;
+  }
+  if (!any_data) return c->send({}, false);  // nothing to send, but errors still count
+  return total;
 }
 
 ssize_t Api::stream_recv(Socket& s, msghdr* msg, int flags) {
@@ -207,12 +221,12 @@ short Api::stream_poll(const Socket& s, short events) const {
       revents |= POLLIN | POLLRDNORM;
     }
     if (c->peer_closed() || closed) revents |= POLLRDHUP;
-    if (c->send_closed() || s.shut_wr || closed) {
-      revents |= POLLOUT | POLLWRNORM;  // a write will not block (it fails with EPIPE)
-    } else if (const std::size_t room = c->writable();
-               room > 0 && room >= c->options().sndbuf / 3) {
-      // Like sk_stream_is_writeable: room for a third of the buffer, so a writer is not woken
-      // for every few bytes an ACK frees.
+    // A write will not block when it is bound to fail (EPIPE), or, like Linux's
+    // sk_stream_is_writeable, when a third of the send buffer is free (so a writer is not
+    // woken for every few bytes an ACK frees).
+    const std::size_t room = c->writable();
+    const bool write_fails = c->send_closed() || s.shut_wr || closed;
+    if (write_fails || (room > 0 && room >= c->options().sndbuf / 3)) {
       revents |= POLLOUT | POLLWRNORM;
     }
     if (c->has_urgent()) revents |= POLLPRI;

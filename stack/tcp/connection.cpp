@@ -338,9 +338,9 @@ void Connection::orphan() {
   }
   close_send();
   if (state_ == State::fin_wait_2) {
-    fin_wait_2_timer_ = stack_.timers().reschedule(
-        fin_wait_2_timer_, stack_.now() + layer_.config().fin_wait_2,
-        [this](Instant now) { fin_wait_2_timeout(now); });
+    fin_wait_2_timer_ =
+        stack_.timers().reschedule(fin_wait_2_timer_, stack_.now() + layer_.config().fin_wait_2,
+                                   [this](Instant now) { fin_wait_2_timeout(now); });
   }
 }
 
@@ -359,8 +359,7 @@ void Connection::options_changed(Instant now) {
   }
 }
 
-void Connection::icmp_error(int error, bool hard, std::optional<std::uint32_t> next_mtu,
-                            SeqNum seq) {
+void Connection::icmp_error(int error, std::optional<std::uint32_t> next_mtu, SeqNum seq) {
   // RFC 5927 §4.1: only errors quoting a sequence number we have in flight count (a blind
   // attacker must guess one).
   if (seq < snd_una_ || seq > snd_max_) return;
@@ -376,8 +375,7 @@ void Connection::icmp_error(int error, bool hard, std::optional<std::uint32_t> n
     return;
   }
   // RFC 5927 §4 (as Linux): an opening connection fails on any of these; a synchronized one
-  // keeps going and only remembers the error, hard or not, since ICMP is easily forged.
-  (void)hard;
+  // keeps going and only remembers the error, even a "hard" one, since ICMP is easily forged.
   if (state_ == State::syn_sent || state_ == State::syn_received) {
     close_down(error);
     return;

@@ -52,9 +52,9 @@ struct FourTupleHash {
 // What a socket asks of its connection (setsockopt), copied to a connection at connect and
 // from a listener to the connections it accepts, as Linux's children inherit their options.
 struct UserOptions {
-  bool nodelay = false;    // TCP_NODELAY: no Nagle (RFC 896)
-  bool keepalive = false;  // SO_KEEPALIVE (RFC 1122 §4.2.3.6)
-  Duration keep_idle{7'200'000'000};  // TCP_KEEPIDLE: 2 hours, RFC 1122's minimum default
+  bool nodelay = false;                // TCP_NODELAY: no Nagle (RFC 896)
+  bool keepalive = false;              // SO_KEEPALIVE (RFC 1122 §4.2.3.6)
+  Duration keep_idle{7'200'000'000};   // TCP_KEEPIDLE: 2 hours, RFC 1122's minimum default
   Duration keep_interval{75'000'000};  // TCP_KEEPINTVL: Linux's 75 s
   int keep_count = 9;                  // TCP_KEEPCNT: Linux's 9
   bool oob_inline = false;             // SO_OOBINLINE
@@ -111,23 +111,24 @@ class Connection {
   void segment_arrives(const Repr& seg, std::span<const std::uint8_t> payload, Instant now);
   // A SYN-RECEIVED connection born from `seg` on a listener (§3.10.7.2): sends the SYN-ACK.
   void accept_syn(const Repr& seg, Instant now);
-  // ICMP told us about our segments (RFC 1122 §4.2.3.9, RFC 5927): soft errors are kept for
-  // SO_ERROR; a "fragmentation needed" lowers the MSS (RFC 1191).
-  void icmp_error(int error, bool hard, std::optional<std::uint32_t> next_mtu, SeqNum seq);
+  // ICMP told us about our segments (RFC 1122 §4.2.3.9, RFC 5927): an opening connection
+  // fails with `error`, a synchronized one keeps it for SO_ERROR; a "fragmentation needed"
+  // (`next_mtu`) lowers the MSS (RFC 1191).
+  void icmp_error(int error, std::optional<std::uint32_t> next_mtu, SeqNum seq);
 
   // --- What the socket layer reads -------------------------------------------------------
   State state() const { return state_; }
   const FourTuple& tuple() const { return tuple_; }
-  bool readable() const;           // data, the FIN, or an error to report
-  std::size_t writable() const;    // free send-buffer bytes, 0 unless data may be sent
-  bool can_send() const;           // a state in which SEND is allowed
+  bool readable() const;         // data, the FIN, or an error to report
+  std::size_t writable() const;  // free send-buffer bytes, 0 unless data may be sent
+  bool can_send() const;         // a state in which SEND is allowed
   std::size_t unread() const { return recv_buf_.size(); }
   bool peer_closed() const { return fin_received_; }
   bool send_closed() const { return fin_queued_; }
   bool has_urgent() const { return urgent_byte_.has_value(); }
-  bool at_mark() const;            // SIOCATMARK: the next byte read is the urgent mark
+  bool at_mark() const;  // SIOCATMARK: the next byte read is the urgent mark
   int error() const { return error_; }
-  int take_error();                // SO_ERROR reads and clears
+  int take_error();  // SO_ERROR reads and clears
   UserOptions& options() { return options_; }
   const UserOptions& options() const { return options_; }
   void options_changed(Instant now);  // re-arm keepalive, resize buffers, push under NODELAY
@@ -158,7 +159,7 @@ class Connection {
   bool acceptable(const Repr& seg, std::size_t len) const;
   bool paws_rejects(const Repr& seg) const;
   bool check_rst(const Repr& seg, Instant now);
-  bool check_ack(const Repr& seg, std::size_t len, Instant now);
+  bool check_ack(const Repr& seg, Instant now);
   void process_ack(const Repr& seg, Instant now);
   void update_window(const Repr& seg);
   void process_urgent(const Repr& seg);
@@ -190,8 +191,8 @@ class Connection {
 
   // timers.cpp
   void arm_retransmit(Instant now);
-  void retransmit_timeout(Instant now);   // tcprexmt
-  void persist_timeout(Instant now);      // tcppersist: a zero-window probe
+  void retransmit_timeout(Instant now);  // tcprexmt
+  void persist_timeout(Instant now);     // tcppersist: a zero-window probe
   void delayed_ack_timeout(Instant now);
   void keepalive_timeout(Instant now);
   void time_wait_timeout(Instant now);
@@ -253,7 +254,7 @@ class Connection {
   bool fin_queued_ = false;
   bool fin_acked_ = false;
   bool fin_received_ = false;
-  bool orphaned_ = false;  // the socket closed; nobody will read what arrives
+  bool orphaned_ = false;          // the socket closed; nobody will read what arrives
   std::optional<SeqNum> fin_seq_;  // the peer's FIN, when seen (possibly ahead of rcv_nxt)
   std::optional<SeqNum> rcv_up_;   // the peer's urgent pointer (the byte after the urgent one)
   std::optional<std::uint8_t> urgent_byte_;

@@ -91,7 +91,7 @@ void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8
   }
   // Fifth: the ACK field. Without it the segment is dropped.
   if (!seg.has(flag::ack)) return;
-  if (!check_ack(seg, payload.size(), now)) return;
+  if (!check_ack(seg, now)) return;
   // check_ack may have closed the connection (LAST-ACK done) or moved it to TIME-WAIT.
   if (state_ == State::closed) return;
   // Sixth: the URG bit.
@@ -167,8 +167,8 @@ bool Connection::paws_rejects(const Repr& seg) const {
 
 bool Connection::acceptable(const Repr& seg, std::size_t len) const {
   // RFC 9293 §3.10.7.4's table of the four cases.
-  const std::uint32_t window = rcv_adv_ > rcv_nxt_ ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_)
-                                                   : 0;
+  const std::uint32_t window =
+      rcv_adv_ > rcv_nxt_ ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
   if (len == 0) {
     if (window == 0) return seg.seq == rcv_nxt_;
     return in_window(seg.seq, rcv_nxt_, window);
@@ -204,7 +204,7 @@ bool Connection::check_rst(const Repr& seg, Instant now) {
   }
 }
 
-bool Connection::check_ack(const Repr& seg, std::size_t payload_len, Instant now) {
+bool Connection::check_ack(const Repr& seg, Instant now) {
   Stats& stats = stack_.stats();
   if (state_ == State::syn_received) {
     // §3.10.7.4 fifth, SYN-RECEIVED: unless SND.UNA < SEG.ACK =< SND.NXT, the ACK is not
@@ -256,15 +256,14 @@ bool Connection::check_ack(const Repr& seg, std::size_t payload_len, Instant now
     return false;
   }
   process_ack(seg, now);
-  (void)payload_len;
   switch (state_) {
     case State::fin_wait_1:
       if (fin_acked_) {
         set_state(State::fin_wait_2);
         if (orphaned_) {
-          fin_wait_2_timer_ = stack_.timers().reschedule(
-              fin_wait_2_timer_, now + layer_.config().fin_wait_2,
-              [this](Instant t) { fin_wait_2_timeout(t); });
+          fin_wait_2_timer_ =
+              stack_.timers().reschedule(fin_wait_2_timer_, now + layer_.config().fin_wait_2,
+                                         [this](Instant t) { fin_wait_2_timeout(t); });
         }
       }
       break;
@@ -287,7 +286,6 @@ void Connection::process_ack(const Repr& seg, Instant now) {
   const bool window_changed = (static_cast<std::uint32_t>(seg.window) << snd_wscale_) != snd_wnd_;
   if (seg.ack > snd_una_) {
     auto acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
-    const std::uint32_t flight_before = static_cast<std::uint32_t>(snd_max_ - snd_una_);
     if (!syn_acked_) {
       syn_acked_ = true;
       --acked;
@@ -329,7 +327,6 @@ void Connection::process_ack(const Repr& seg, Instant now) {
         cwnd_ += mss;
       }
     }
-    (void)flight_before;
     dupacks_ = 0;
     // RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it.
     if (snd_una_ == snd_max_) {
@@ -384,8 +381,7 @@ void Connection::update_window(const Repr& seg) {
 void Connection::process_urgent(const Repr& seg) {
   // RFC 9293 §3.10.7.4 sixth, with RFC 6093 §4: the pointer is the byte after urgent data.
   if (!seg.has(flag::urg) || seg.urgent == 0) return;
-  if (state_ != State::established && state_ != State::fin_wait_1 &&
-      state_ != State::fin_wait_2) {
+  if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) {
     return;
   }
   const SeqNum up = seg.seq + seg.urgent;
@@ -393,11 +389,9 @@ void Connection::process_urgent(const Repr& seg) {
   if (!rcv_up_ || up > *rcv_up_) rcv_up_ = up;
 }
 
-void Connection::process_text(const Repr& seg, std::span<const std::uint8_t> payload,
-                              Instant now) {
+void Connection::process_text(const Repr& seg, std::span<const std::uint8_t> payload, Instant now) {
   if (payload.empty()) return;
-  if (state_ != State::established && state_ != State::fin_wait_1 &&
-      state_ != State::fin_wait_2) {
+  if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) {
     return;  // RFC 9293: after the peer's FIN, text is ignored
   }
   Stats& stats = stack_.stats();

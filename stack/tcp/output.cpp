@@ -33,8 +33,8 @@ std::size_t Connection::flight() const {
 
 std::size_t Connection::unsent() const {
   const std::int32_t sent = snd_nxt_ - data_start();
-  const auto sent_data = std::min<std::size_t>(sent > 0 ? static_cast<std::size_t>(sent) : 0,
-                                               send_buf_.size());
+  const auto sent_data =
+      std::min<std::size_t>(sent > 0 ? static_cast<std::size_t>(sent) : 0, send_buf_.size());
   return send_buf_.size() - sent_data;
 }
 
@@ -123,8 +123,8 @@ void Connection::send_segment(std::uint8_t flags, SeqNum seq, std::size_t data_o
   }
   stack_.trace(tapir::Layer::tcp, [&] {
     return describe() + " out " + flags_text(r.flags) + " seq " + std::to_string(seq.value()) +
-           " ack " + std::to_string(r.ack.value()) + " win " + std::to_string(r.window) +
-           " len " + std::to_string(len) + (retransmission ? " (retransmission)" : "");
+           " ack " + std::to_string(r.ack.value()) + " win " + std::to_string(r.window) + " len " +
+           std::to_string(len) + (retransmission ? " (retransmission)" : "");
   });
   ip::SendOptions options;
   options.dont_fragment = true;  // RFC 1191 path MTU discovery

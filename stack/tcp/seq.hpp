@@ -35,8 +35,12 @@ class SeqNum {
 };
 
 // The larger / smaller of two sequence numbers (modulo 2^32).
-constexpr SeqNum seq_max(SeqNum a, SeqNum b) { return a < b ? b : a; }
-constexpr SeqNum seq_min(SeqNum a, SeqNum b) { return a < b ? a : b; }
+constexpr SeqNum seq_max(SeqNum a, SeqNum b) {
+  return a < b ? b : a;
+}
+constexpr SeqNum seq_min(SeqNum a, SeqNum b) {
+  return a < b ? a : b;
+}
 
 // first <= x < first + len, modulo 2^32 (RFC 9293 §3.4's window tests).
 constexpr bool in_window(SeqNum x, SeqNum first, std::uint32_t len) {

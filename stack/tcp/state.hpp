@@ -23,17 +23,28 @@ enum class State : std::uint8_t {
 // The RFC's name: "SYN-SENT", "TIME-WAIT", ...
 constexpr std::string_view name(State s) {
   switch (s) {
-    case State::closed: return "CLOSED";
-    case State::listen: return "LISTEN";
-    case State::syn_sent: return "SYN-SENT";
-    case State::syn_received: return "SYN-RECEIVED";
-    case State::established: return "ESTABLISHED";
-    case State::fin_wait_1: return "FIN-WAIT-1";
-    case State::fin_wait_2: return "FIN-WAIT-2";
-    case State::close_wait: return "CLOSE-WAIT";
-    case State::closing: return "CLOSING";
-    case State::last_ack: return "LAST-ACK";
-    case State::time_wait: return "TIME-WAIT";
+    case State::closed:
+      return "CLOSED";
+    case State::listen:
+      return "LISTEN";
+    case State::syn_sent:
+      return "SYN-SENT";
+    case State::syn_received:
+      return "SYN-RECEIVED";
+    case State::established:
+      return "ESTABLISHED";
+    case State::fin_wait_1:
+      return "FIN-WAIT-1";
+    case State::fin_wait_2:
+      return "FIN-WAIT-2";
+    case State::close_wait:
+      return "CLOSE-WAIT";
+    case State::closing:
+      return "CLOSING";
+    case State::last_ack:
+      return "LAST-ACK";
+    case State::time_wait:
+      return "TIME-WAIT";
   }
   return "?";
 }

@@ -193,23 +193,20 @@ void Layer::error(const icmp::ErrorReport& r) {
   const SeqNum seq{load32(r.original_payload.data() + 4)};
   Connection* c = find(FourTuple{r.original.src, sport, r.original.dst, dport});
   if (!c) return;
-  // RFC 1122 §4.2.3.9 and RFC 5927 §4: protocol and port unreachable are hard errors (the
-  // connection ends); net and host unreachable, time exceeded and parameter problem are soft
-  // ones, kept for SO_ERROR and fatal only to a connection still opening; fragmentation
-  // needed lowers the MSS (RFC 1191).
+  // RFC 1122 §4.2.3.9 calls protocol and port unreachable hard errors, the others soft;
+  // RFC 5927 §4 (and Linux) treat all of them alike: fatal to a connection still opening,
+  // only remembered (SO_ERROR) by a synchronized one. Fragmentation needed lowers the MSS
+  // (RFC 1191). The errno is the one Linux reports for each.
   int err = 0;
-  bool hard = false;
   std::optional<std::uint32_t> next_mtu;
   switch (r.message.type) {
     case icmp::Type::dest_unreachable:
       switch (r.message.code) {
         case icmp::unreachable::protocol:
           err = ENOPROTOOPT;
-          hard = true;
           break;
         case icmp::unreachable::port:
           err = ECONNREFUSED;
-          hard = true;
           break;
         case icmp::unreachable::fragmentation_needed:
           next_mtu = r.message.rest & 0xffff;
@@ -232,7 +229,7 @@ void Layer::error(const icmp::ErrorReport& r) {
     default:
       return;
   }
-  c->icmp_error(err, hard, next_mtu, seq);
+  c->icmp_error(err, next_mtu, seq);
 }
 
 bool Layer::port_in_use(std::uint16_t port, Ipv4Address addr, const sock::Socket* except) const {
@@ -240,8 +237,8 @@ bool Layer::port_in_use(std::uint16_t port, Ipv4Address addr, const sock::Socket
   if (it == bound_.end()) return false;
   for (const sock::Socket* other : it->second) {
     if (other == except) continue;
-    const bool overlap = addr.is_unspecified() || other->local_addr.is_unspecified() ||
-                         addr == other->local_addr;
+    const bool overlap =
+        addr.is_unspecified() || other->local_addr.is_unspecified() || addr == other->local_addr;
     if (!overlap) continue;
     // SO_REUSEADDR (as Linux): two sockets may share a port when both ask and neither listens.
     if (except && except->reuse_addr && other->reuse_addr && !other->tcp_listener) continue;
@@ -359,9 +356,10 @@ void Layer::close(sock::Socket& s, bool abortive) {
       c->listener = nullptr;
       c->abort();
     }
-    auto& list = listeners_[l->port];
+    const std::uint16_t port = l->port;  // erase_if frees the listener
+    auto& list = listeners_[port];
     std::erase_if(list, [l](const auto& p) { return p.get() == l; });
-    if (list.empty()) listeners_.erase(l->port);
+    if (list.empty()) listeners_.erase(port);
     s.tcp_listener = nullptr;
   }
   if (Connection* c = s.tcp_conn) {

@@ -31,17 +31,17 @@ struct Config {
   // RFC 9293 §3.4.2 (MSL) and §3.6.1: TIME-WAIT lasts 2·MSL. 30 s gives Linux's 60 s.
   Duration msl{30'000'000};
   RtoConfig rto;
-  unsigned syn_retries = 6;      // Linux's tcp_syn_retries: about 127 s with a 1 s start
-  unsigned synack_retries = 5;   // tcp_synack_retries
-  unsigned data_retries = 15;    // tcp_retries2 (RFC 1122 §4.2.3.5's R2, counted in tries)
-  Duration delayed_ack{40'000};  // Linux's TCP_DELACK_MIN (RFC 1122 §4.2.3.2: < 0.5 s)
+  unsigned syn_retries = 6;         // Linux's tcp_syn_retries: about 127 s with a 1 s start
+  unsigned synack_retries = 5;      // tcp_synack_retries
+  unsigned data_retries = 15;       // tcp_retries2 (RFC 1122 §4.2.3.5's R2, counted in tries)
+  Duration delayed_ack{40'000};     // Linux's TCP_DELACK_MIN (RFC 1122 §4.2.3.2: < 0.5 s)
   Duration fin_wait_2{60'000'000};  // tcp_fin_timeout, for orphaned connections only
   // RFC 5961 §7: challenge ACKs per connection per second (with a burst of the same).
   double challenge_acks_per_second = 10;
-  std::size_t max_syn_backlog = 256;  // half-open connections per listener (SYN queue)
-  bool window_scaling = true;         // RFC 7323 §2
-  bool timestamps = true;             // RFC 7323 §3
-  bool sack = true;                   // RFC 2018: we send SACK-permitted and SACK blocks
+  std::size_t max_syn_backlog = 256;           // half-open connections per listener (SYN queue)
+  bool window_scaling = true;                  // RFC 7323 §2
+  bool timestamps = true;                      // RFC 7323 §3
+  bool sack = true;                            // RFC 2018: we send SACK-permitted and SACK blocks
   std::uint32_t initial_window_segments = 10;  // RFC 6928
   // Test hook: every connection takes this ISN instead of RFC 6528's (so a test can start
   // next to 2^32 and watch the sequence numbers wrap). Never set outside tests.

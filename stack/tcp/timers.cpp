@@ -28,7 +28,7 @@ void Connection::retransmit_timeout(Instant now) {
     close_down(soft_error_ != 0 ? soft_error_ : ETIMEDOUT);
     return;
   }
-  rto_.backoff();  // RFC 6298 §5.5
+  rto_.backoff();    // RFC 6298 §5.5
   rtt_seq_.reset();  // Karn's rule: no sample from what is resent
   if (state_ == State::syn_sent || state_ == State::syn_received) {
     send_syn(now);
@@ -113,8 +113,7 @@ void Connection::delayed_ack_timeout(Instant now) {
   send_ack(now);
 }
 
-void Connection::arm_keepalive(Instant now) {
-  (void)now;
+void Connection::arm_keepalive(Instant) {
   if (!options_.keepalive || !synchronized(state_) || state_ == State::time_wait) {
     keepalive_timer_.stop();
     return;

@@ -38,7 +38,7 @@ TEST_CASE("without --fault the links are left alone", "[options][fault]") {
   CHECK_FALSE(parse_with({}).fault.has_value());
 }
 
-TEST_CASE("--fault reads every key of the spec", "[options][fault]") {
+TEST_CASE("The --fault flag reads every key of the spec", "[options][fault]") {
   const Options o = parse_with(
       {"--fault",
        "loss=5%,duplicate=1%,reorder=10%,delay=15ms,jitter=10ms,reorder-delay=2ms,seed=42"});
@@ -52,7 +52,7 @@ TEST_CASE("--fault reads every key of the spec", "[options][fault]") {
   CHECK(o.fault->seed == 42U);
 }
 
-TEST_CASE("--fault takes --fault=SPEC as well as --fault SPEC", "[options][fault]") {
+TEST_CASE("The --fault flag is taken as --fault=SPEC as well as --fault SPEC", "[options][fault]") {
   const Options o = parse_with({"--fault=loss=0.5"});
   REQUIRE(o.fault.has_value());
   CHECK(o.fault->loss == Approx(0.5));

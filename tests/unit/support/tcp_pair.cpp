@@ -58,8 +58,8 @@ std::pair<int, int> TcpPair::establish(std::uint16_t port) {
 }
 
 std::vector<std::uint8_t> TcpPair::transfer(Stack& from, int from_fd, Stack& to, int to_fd,
-                                            const std::vector<std::uint8_t>& data,
-                                            Duration limit, bool close_after) {
+                                            const std::vector<std::uint8_t>& data, Duration limit,
+                                            bool close_after) {
   std::vector<std::uint8_t> got;
   std::size_t sent = 0;
   bool closed = false;
@@ -68,8 +68,8 @@ std::vector<std::uint8_t> TcpPair::transfer(Stack& from, int from_fd, Stack& to,
   run_until(
       [&] {
         while (sent < data.size()) {
-          const ssize_t n = from.sockets().sendto(from_fd, data.data() + sent, data.size() - sent,
-                                                  0, nullptr, 0);
+          const ssize_t n =
+              from.sockets().sendto(from_fd, data.data() + sent, data.size() - sent, 0, nullptr, 0);
           if (n <= 0) break;
           sent += static_cast<std::size_t>(n);
         }
