@@ -56,6 +56,7 @@ Listener* Layer::find_listener(Ipv4Address local, std::uint16_t port) const {
 }
 
 void Layer::input(const ip::Delivery& d, Packet& payload) {
+  bury();
   Stats& stats = stack_.stats();
   stats.tcpInSegs++;
   const auto result = parse(payload.bytes(), d.header.src, d.header.dst);
@@ -320,6 +321,7 @@ int Layer::listen(sock::Socket& s, int backlog) {
 }
 
 int Layer::connect(sock::Socket& s, Ipv4Address remote, std::uint16_t port, Instant now) {
+  bury();
   if (remote.is_unspecified() || remote.is_broadcast() || remote.is_multicast() ||
       stack_.ip().is_broadcast(remote)) {
     return ENETUNREACH;
@@ -349,6 +351,7 @@ int Layer::connect(sock::Socket& s, Ipv4Address remote, std::uint16_t port, Inst
 }
 
 void Layer::close(sock::Socket& s, bool abortive) {
+  bury();
   if (Listener* l = s.tcp_listener) {
     // Connections nobody accepted are reset (as Linux's inet_csk_listen_stop).
     for (Connection* c : std::vector<Connection*>(l->syn_queue)) c->abort();
@@ -401,6 +404,7 @@ void Layer::owe_ack(Connection& c) {
 }
 
 void Layer::end_batch() {
+  bury();
   batching_ = false;
   std::vector<Connection*> owed;
   owed.swap(owed_acks_);
@@ -413,7 +417,10 @@ void Layer::end_batch() {
 void Layer::destroy(Connection& c) {
   if (c.ack_owed_) std::erase(owed_acks_, &c);
   c.stop_timers();
-  owned_.erase(&c);
+  auto it = owned_.find(&c);
+  if (it == owned_.end()) return;
+  graveyard_.push_back(std::move(it->second));
+  owned_.erase(it);
   stack_.stats().tcpConnections = owned_.size();
 }
 

@@ -117,6 +117,7 @@ class Layer {
   std::uint16_t pick_ephemeral(Ipv4Address local, Ipv4Address remote, std::uint16_t remote_port);
   Connection& create(const FourTuple& t, const UserOptions& options);
   void destroy(Connection& c);
+  void bury() { graveyard_.clear(); }
   void unbind(sock::Socket& s);
 
   Stack& stack_;
@@ -130,6 +131,9 @@ class Layer {
   std::unordered_map<std::uint16_t, std::vector<sock::Socket*>> bound_;
   bool batching_ = false;
   std::vector<Connection*> owed_acks_;
+  // Connections finished while their own code may still be on the stack (a reset inside
+  // segment_arrives, a timer): freed at the next entry point, not under their feet.
+  std::vector<std::unique_ptr<Connection>> graveyard_;
 };
 
 }  // namespace tapir::tcp

@@ -41,9 +41,13 @@ int TcpPair::connect(Stack& stack, const char* addr, std::uint16_t port) {
 }
 
 bool TcpPair::run_until(const std::function<bool()>& done, Duration limit) {
+  // done() is asked once per step (it may consume what it checks, like an error).
   const Instant end = net_.now() + limit;
-  while (!done() && net_.now() < end) net_.run_for(Duration{1000});
-  return done();
+  for (;;) {
+    if (done()) return true;
+    if (net_.now() >= end) return false;
+    net_.run_for(Duration{1000});
+  }
 }
 
 std::pair<int, int> TcpPair::establish(std::uint16_t port) {

@@ -70,3 +70,25 @@ TEST_CASE("Ten megabytes cross a seeded lossy, reordering, duplicating link byte
   CHECK(got == data);
   CHECK(pair.b().stats().tcpRetransSegs > 0);
 }
+
+TEST_CASE("Data for a connection whose socket is closed gets a RST (as Linux) and frees it",
+          "[tcp]") {
+  TcpPair pair;
+  auto [client, server] = pair.establish(80);
+  REQUIRE(server >= 0);
+  REQUIRE(pair.api_b().close(server) == 0);  // B's side: FIN, then FIN-WAIT without a socket
+  pair.run_until([&] {
+    std::uint8_t byte = 0;
+    return pair.api_a().recvfrom(client, &byte, 1, 0, nullptr, nullptr) == 0;
+  });
+  const std::uint8_t data[100] = {};
+  REQUIRE(pair.api_a().sendto(client, data, sizeof data, 0, nullptr, 0) == 100);
+  CHECK(pair.run_until([&] { return pair.b().stats().tcpConnections == 0; }));
+  CHECK(pair.b().stats().tcpAbortOnClose == 1);
+  // A hears the reset: its next send fails with ECONNRESET, the one after with EPIPE.
+  std::uint8_t byte = 0;
+  CHECK(pair.run_until(
+      [&] { return pair.api_a().sendto(client, &byte, 1, 0, nullptr, 0) == -ECONNRESET; }));
+  CHECK(pair.api_a().sendto(client, &byte, 1, 0, nullptr, 0) == -EPIPE);
+  CHECK(pair.a().stats().tcpEstabResets == 1);
+}
