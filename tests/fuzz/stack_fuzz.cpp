@@ -84,9 +84,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   port7.sin_port = htons(7);
   api.bind(udp, reinterpret_cast<const sockaddr*>(&port7), sizeof port7);
   ip_mreq_source join{};
-  join.imr_multiaddr.s_addr = htonl(Ipv4Address{239, 1, 2, 3}.value());
-  join.imr_sourceaddr.s_addr = htonl(Ipv4Address{10, 0, 0, 1}.value());
-  join.imr_interface.s_addr = htonl(Ipv4Address{10, 0, 0, 2}.value());
+  join.imr_multiaddr.s_addr = htonl(Ipv4Address(239, 1, 2, 3).value());
+  join.imr_sourceaddr.s_addr = htonl(Ipv4Address(10, 0, 0, 1).value());
+  join.imr_interface.s_addr = htonl(Ipv4Address(10, 0, 0, 2).value());
   api.setsockopt(udp, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &join, sizeof join);
   api.socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
   api.socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
@@ -100,7 +100,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   api.listen(listener, 4);
   const int client = api.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
   sockaddr_in peer80 = port80;
-  peer80.sin_addr.s_addr = htonl(Ipv4Address{10, 0, 0, 1}.value());
+  peer80.sin_addr.s_addr = htonl(Ipv4Address(10, 0, 0, 1).value());
   api.connect(client, reinterpret_cast<const sockaddr*>(&peer80), sizeof peer80);
   std::vector<int> accepted;
   std::uint8_t buffer[2048];
