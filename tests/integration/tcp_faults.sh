@@ -19,7 +19,11 @@
 #
 #   namespace N:  tap0 10.0.0.1/24 (Linux, nc)  <-TAP->  tapird / tapir-bulk --tap tap0
 #                                                        --ip 10.0.0.2/24 --fault ... (in turn)
-IT_TIMEOUT=280
+# scripts/soak-tcp-faults runs this same test with TAPIR_SOAK_BYTES (the bulk size, e.g. the
+# issue's 100 MB) and TAPIR_SOAK_SECONDS (each transfer's limit); the suite uses the defaults.
+BULK_BYTES=${TAPIR_SOAK_BYTES:-$((512 * 1024))}
+LIMIT=${TAPIR_SOAK_SECONDS:-120}
+IT_TIMEOUT=$((LIMIT * 2 + 40))
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 # shellcheck source=tests/integration/lib_apps.sh
@@ -34,7 +38,6 @@ require_cmd nc sha256sum
 FAULT=(--fault 'loss=5%,delay=15ms,jitter=10ms,reorder=10%,duplicate=1%,seed=1')
 ns_tmpdir_init
 TMP=$_ns_tmp
-BULK_BYTES=$((512 * 1024))
 ECHO_BYTES=200000
 ns_new N host || die "cannot create a namespace"
 ns_tap "$N" tap0 10.0.0.1/24 || die "cannot create tap0"
@@ -60,7 +63,7 @@ BULK=(--tap tap0 --ip 10.0.0.2/24 --timeout 60 "${FAULT[@]}")
 # --- tapir-bulk sends 512 KiB to nc -l.
 start_listener L "$N" '^Listening on' sh -c 'nc -l -n -v 5001 | sha256sum' ||
   die "nc -l 5001 did not start"
-run "$N" timeout 120 "$IT_BIN/tapir-bulk" "${BULK[@]}" --send 10.0.0.1:5001 --bytes "$BULK_BYTES"
+run "$N" timeout "$LIMIT" "$IT_BIN/tapir-bulk" "${BULK[@]}" --send 10.0.0.1:5001 --bytes "$BULK_BYTES"
 assert_eq "tapir → Linux: tapir-bulk --send exit status" 0 "$RC"
 wait_pid "$L" 30
 assert_eq "tapir → Linux: nc -l ended at the end of the stream" 0 "$?"
@@ -76,7 +79,7 @@ echo "  tapir → Linux: $(bulk_value "$OUT" throughput) in $(bulk_value "$OUT" 
 # tapir-bulk's own lines say whether all the bytes arrived.
 random_file "$TMP/bulk.bin" "$BULK_BYTES"
 start_app R "$N" tapir-bulk "${BULK[@]}" --recv --port 5002 || die "tapir-bulk --recv did not start"
-run "$N" sh -c "timeout 120 nc -N -n -w 10 10.0.0.2 5002 <'$TMP/bulk.bin'"
+run "$N" sh -c "timeout $LIMIT nc -N -n -w 10 10.0.0.2 5002 <'$TMP/bulk.bin'"
 assert_eq "Linux → tapir: nc exit status" 0 "$RC"
 wait_exit "$R" 60
 assert_eq "Linux → tapir: tapir-bulk --recv exit status" 0 "$?"
