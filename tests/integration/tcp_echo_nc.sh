@@ -13,7 +13,7 @@ source "$IT_DIR/lib_apps.sh"
 source "$IT_DIR/lib_tcp.sh"
 require_root
 require_tapird
-require_cmd nc od sha256sum
+require_cmd nc socat od sha256sum
 require_python
 
 ns_tmpdir_init
@@ -34,6 +34,14 @@ assert_eq "echo of 1 MiB: nc exit status" 0 "$RC"
 assert_eq "echo of 1 MiB: bytes back" 1048576 "$(stat -c %s "$TMP/echo.out")"
 assert_eq "echo of 1 MiB: SHA-256 of what came back" "$(sha256_of "$TMP/echo.in")" \
   "$(sha256_of "$TMP/echo.out")"
+
+# --- socat, the other classic client: 256 kB through the echo service with shut-down
+# semantics of its own (it half-closes after stdin's EOF and waits for tapird's FIN).
+random_file "$TMP/socat.in" 262144
+run "$N" sh -c "timeout 60 socat -t 10 - TCP:10.0.0.2:7 <'$TMP/socat.in' >'$TMP/socat.out'"
+assert_eq "socat echo of 256 KiB: exit status" 0 "$RC"
+assert_eq "socat echo of 256 KiB: SHA-256 of what came back" "$(sha256_of "$TMP/socat.in")" \
+  "$(sha256_of "$TMP/socat.out")"
 
 # --- discard (9): 100 kB go in, nothing comes out, and the close is clean (nc exits 0).
 random_file "$TMP/discard.in" 100000
