@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "stack/core/bytes.hpp"
+#include "stack/socket/user_values.hpp"
 #include "stack/stack.hpp"
 
 namespace tapir::sock {
@@ -22,14 +23,6 @@ namespace {
 
 constexpr int first_fd = 3;  // like a process's: 0-2 are never sockets
 constexpr int max_sockets = 1024;
-
-sockaddr_in to_sockaddr(Ipv4Address addr, std::uint16_t port) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(port);
-  sin.sin_addr.s_addr = htonl(addr.value());
-  return sin;
-}
 
 // Copies an address into the caller's buffer the way the kernel does: truncated to *len, and
 // *len set to the full size (getsockname, recvfrom).

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "stack/socket/api.hpp"
+#include "stack/socket/user_values.hpp"
 #include "stack/stack.hpp"
 
 namespace tapir::sock {
@@ -22,22 +23,6 @@ constexpr int sndbuf_min = 4608;            // SOCK_MIN_SNDBUF
 int capped_buffer(int requested) {
   return static_cast<int>(
       std::min<std::uint32_t>(static_cast<std::uint32_t>(requested), buffer_max));
-}
-
-// Copies an option value: truncated to *len, and *len set to what was copied (as Linux's
-// sock_getsockopt, unlike addresses).
-template <typename T>
-void copy_option(const T& value, void* out, socklen_t* len) {
-  const auto n = std::min<socklen_t>(*len, sizeof(T));
-  std::memcpy(out, &value, n);
-  *len = n;
-}
-
-// Reads an int option as Linux does: at least sizeof(int) bytes, else EINVAL.
-int read_int(const void* value, socklen_t len, int& out) {
-  if (!value || len < static_cast<socklen_t>(sizeof(int))) return -EINVAL;
-  std::memcpy(&out, value, sizeof(int));
-  return 0;
 }
 
 int read_timeval(const void* value, socklen_t len, Duration& out) {

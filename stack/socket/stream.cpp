@@ -7,19 +7,12 @@
 #include <cstring>
 
 #include "stack/socket/api.hpp"
+#include "stack/socket/user_values.hpp"
 #include "stack/stack.hpp"
 
 namespace tapir::sock {
 
 namespace {
-
-sockaddr_in to_sockaddr(Ipv4Address addr, std::uint16_t port) {
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  sin.sin_port = htons(port);
-  sin.sin_addr.s_addr = htonl(addr.value());
-  return sin;
-}
 
 // Scatters into the iovec array from the connection's receive buffer.
 ssize_t receive_into(tcp::Connection& c, msghdr* msg, bool peek) {

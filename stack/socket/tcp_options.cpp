@@ -8,24 +8,12 @@
 #include <cstring>
 
 #include "stack/socket/api.hpp"
+#include "stack/socket/user_values.hpp"
 #include "stack/stack.hpp"
 
 namespace tapir::sock {
 
 namespace {
-
-int read_int(const void* value, socklen_t len, int& out) {
-  if (!value || len < static_cast<socklen_t>(sizeof(int))) return -EINVAL;
-  std::memcpy(&out, value, sizeof(int));
-  return 0;
-}
-
-template <typename T>
-void copy_option(const T& value, void* out, socklen_t* len) {
-  const auto n = std::min<socklen_t>(*len, sizeof(T));
-  std::memcpy(out, &value, n);
-  *len = n;
-}
 
 // tcp(7): TCP_KEEPIDLE and TCP_KEEPINTVL take 1..32767 seconds, TCP_KEEPCNT 1..127.
 constexpr int max_keep_seconds = 32767;

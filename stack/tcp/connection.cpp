@@ -116,7 +116,7 @@ Options Connection::syn_options() const {
   return o;
 }
 
-void Connection::open_active(Instant now) {
+void Connection::choose_our_side(Instant now) {
   iss_ = layer_.config().isn_for_tests ? SeqNum{*layer_.config().isn_for_tests}
                                        : layer_.isn().isn(tuple_.local, tuple_.local_port,
                                                           tuple_.remote, tuple_.remote_port, now);
@@ -128,6 +128,10 @@ void Connection::open_active(Instant now) {
   recv_mss_ = options_.user_mss != 0 ? std::min(options_.user_mss, layer_.mss_for(tuple_.remote))
                                      : layer_.mss_for(tuple_.remote);
   rcv_wscale_ = layer_.config().window_scaling ? scale_for(options_.rcvbuf) : 0;
+}
+
+void Connection::open_active(Instant now) {
+  choose_our_side(now);
   set_state(State::syn_sent);
   send_syn(now);
 }
@@ -158,17 +162,7 @@ void Connection::accept_syn(const Repr& seg, Instant now) {
   irs_ = seg.seq;
   rcv_nxt_ = seg.seq + 1;
   rcv_adv_ = rcv_nxt_;
-  iss_ = layer_.config().isn_for_tests ? SeqNum{*layer_.config().isn_for_tests}
-                                       : layer_.isn().isn(tuple_.local, tuple_.local_port,
-                                                          tuple_.remote, tuple_.remote_port, now);
-  ts_offset_ = layer_.isn().timestamp_offset(tuple_.local, tuple_.local_port, tuple_.remote,
-                                             tuple_.remote_port);
-  snd_una_ = iss_;
-  snd_nxt_ = iss_;
-  snd_max_ = iss_;
-  recv_mss_ = options_.user_mss != 0 ? std::min(options_.user_mss, layer_.mss_for(tuple_.remote))
-                                     : layer_.mss_for(tuple_.remote);
-  rcv_wscale_ = layer_.config().window_scaling ? scale_for(options_.rcvbuf) : 0;
+  choose_our_side(now);
   negotiate(seg.options);
   // RFC 7323 §2.2: the window of a SYN is never scaled.
   snd_wnd_ = seg.window;

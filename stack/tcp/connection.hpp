@@ -165,6 +165,9 @@ class Connection {
   void process_urgent(const Repr& seg);
   void process_text(const Repr& seg, std::span<const std::uint8_t> payload, Instant now);
   void process_fin(Instant now);
+  // What both opens choose alike: our ISN and TSval offset, the MSS we offer (the route's MTU
+  // less 40, or TCP_MAXSEG) and our window-scale shift.
+  void choose_our_side(Instant now);
   void negotiate(const Options& peer);
   void established(Instant now);
 

@@ -9,17 +9,6 @@ namespace tapir::tcp {
 
 namespace {
 
-std::string flags_text(std::uint8_t f) {
-  std::string s;
-  if (f & flag::syn) s += 'S';
-  if (f & flag::fin) s += 'F';
-  if (f & flag::rst) s += 'R';
-  if (f & flag::psh) s += 'P';
-  if (f & flag::ack) s += '.';
-  if (f & flag::urg) s += 'U';
-  return s;
-}
-
 bool sending_state(State s) {
   return s == State::established || s == State::close_wait || s == State::fin_wait_1 ||
          s == State::closing || s == State::last_ack;

@@ -217,4 +217,15 @@ void emit(const Repr& repr, Packet& packet, Ipv4Address src, Ipv4Address dst) {
   store16(p + 16, udp::transport_checksum(src, dst, ip::protocol::tcp, packet.bytes()));
 }
 
+std::string flags_text(std::uint8_t flags) {
+  std::string s;
+  if (flags & flag::syn) s += 'S';
+  if (flags & flag::fin) s += 'F';
+  if (flags & flag::rst) s += 'R';
+  if (flags & flag::psh) s += 'P';
+  if (flags & flag::ack) s += '.';
+  if (flags & flag::urg) s += 'U';
+  return s.empty() ? "none" : s;
+}
+
 }  // namespace tapir::tcp

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 
 #include "stack/core/address.hpp"
 #include "stack/core/packet.hpp"
@@ -102,5 +103,8 @@ ParseResult parse(std::span<const std::uint8_t> segment, Ipv4Address src, Ipv4Ad
 // caller decides what a segment carries); SACK blocks that do not fit in the 40 option bytes
 // (the fourth, when timestamps are on) are left out, and header_length() counts the same.
 void emit(const Repr& repr, Packet& packet, Ipv4Address src, Ipv4Address dst);
+
+// The flags as trace lines show them, tcpdump's letters: "S.", "P.", "F.", "R", ... ("none").
+std::string flags_text(std::uint8_t flags);
 
 }  // namespace tapir::tcp

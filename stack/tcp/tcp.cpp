@@ -12,17 +12,6 @@ namespace tapir::tcp {
 
 namespace {
 
-std::string flags_text(std::uint8_t f) {
-  std::string s;
-  if (f & flag::syn) s += 'S';
-  if (f & flag::fin) s += 'F';
-  if (f & flag::rst) s += 'R';
-  if (f & flag::psh) s += 'P';
-  if (f & flag::ack) s += '.';
-  if (f & flag::urg) s += 'U';
-  return s.empty() ? "none" : s;
-}
-
 // The sequence space a segment occupies: its data plus one for each of SYN and FIN.
 std::size_t segment_length(const Repr& seg, std::size_t payload) {
   return payload + (seg.has(flag::syn) ? 1 : 0) + (seg.has(flag::fin) ? 1 : 0);
