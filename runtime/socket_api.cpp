@@ -279,12 +279,9 @@ int close(int fd) {
   // the peer has acknowledged everything, FIN included (socket(7)).
   Host::Deadline linger_deadline;
   const bool linger = host->with_stack([&](Stack& stack) {
-    const sock::Socket* s = stack.sockets().find(fd);
-    if (!s || s->kind != sock::Kind::tcp || !s->linger || s->linger->count() == 0 ||
-        s->nonblocking || !s->tcp_conn) {
-      return false;
-    }
-    linger_deadline = deadline_after(Clock::now(), *s->linger);
+    const auto timeout = stack.sockets().linger_timeout(fd);
+    if (!timeout) return false;
+    linger_deadline = deadline_after(Clock::now(), *timeout);
     return stack.sockets().linger_status(fd, true) == -EAGAIN;
   });
   if (linger) {

@@ -2,13 +2,13 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <random>
 #include <span>
-#include <vector>
 
+#include "stack/core/context.hpp"
 #include "stack/core/packet.hpp"
+#include "stack/core/ports.hpp"
 #include "stack/core/stats.hpp"
 #include "stack/core/time.hpp"
 #include "stack/core/timer.hpp"
@@ -34,12 +34,16 @@ struct StackConfig {
   ip::ReassemblyConfig reassembly;
   icmp::Config icmp;
   igmp::Config igmp;
-  udp::PortRange ephemeral_ports;  // RFC 6056 range for UDP and TCP local ports
+  PortRange ephemeral_ports;  // RFC 6056 range for UDP and TCP local ports
   tcp::Config tcp;
 };
 
 // The sans-I/O stack (DESIGN.md principle 1). Nothing here reads a device or a clock: input
 // is receive(), time moves with advance(), frames leave through each Netif's TransmitFn.
+//
+// This is the one place that knows every layer: it builds them bottom up, each given only
+// what lies below it, and registers each layer's handlers with the layer below
+// (docs/ARCHITECTURE.md, "Layers and the dispatch rule").
 class Stack {
  public:
   explicit Stack(StackConfig config = {});
@@ -49,9 +53,9 @@ class Stack {
   // Adds an interface: installs its connected route and announces its address (gratuitous
   // ARP). `transmit` receives every frame the stack sends on it.
   NetifId add_netif(const NetifConfig& config, TransmitFn transmit, Instant now);
-  Netif& netif(NetifId id) { return *netifs_.at(id); }
-  const Netif& netif(NetifId id) const { return *netifs_.at(id); }
-  std::size_t netif_count() const { return netifs_.size(); }
+  Netif& netif(NetifId id) { return interfaces_.at(id); }
+  const Netif& netif(NetifId id) const { return interfaces_.at(id); }
+  std::size_t netif_count() const { return interfaces_.size(); }
   // Adds a default route (0.0.0.0/0) through `gateway` on whichever interface reaches it.
   bool set_default_gateway(Ipv4Address gateway);
   bool add_route(Ipv4Cidr destination, Ipv4Address gateway);
@@ -65,16 +69,18 @@ class Stack {
   // Runs every timer due at or before `now`.
   void advance(Instant now);
   // When advance() next has work; nullopt when no timer is pending.
-  std::optional<Instant> next_deadline() const { return timers_.next_deadline(); }
+  std::optional<Instant> next_deadline() const { return context_.timers().next_deadline(); }
 
-  Instant now() const { return now_; }
+  Instant now() const { return context_.now(); }
   const StackConfig& config() const { return config_; }
-  Stats& stats() { return stats_; }
-  const Stats& stats() const { return stats_; }
-  Trace& trace() { return trace_; }
-  TimerQueue& timers() { return timers_; }
-  std::mt19937_64& random() { return random_; }
+  Context& context() { return context_; }
+  Stats& stats() { return context_.stats(); }
+  const Stats& stats() const { return context_.stats(); }
+  Trace& trace() { return context_.tracer(); }
+  TimerQueue& timers() { return context_.timers(); }
+  std::mt19937_64& random() { return context_.random(); }
 
+  Interfaces& interfaces() { return interfaces_; }
   eth::Layer& eth() { return eth_; }
   arp::Cache& arp() { return arp_; }
   ip::Layer& ip() { return ip_; }
@@ -85,24 +91,12 @@ class Stack {
   // The BSD socket calls (non-blocking; errors as negative errno).
   sock::Api& sockets() { return sockets_; }
 
-  // Emits a trace line for `layer` if it is switched on; `make` builds the text only then.
-  template <typename Make>
-  void trace(Layer layer, Make&& make) {
-    if (trace_.on(layer)) trace_.line(now_, layer, make());
-  }
-
  private:
-  void set_now(Instant now) {
-    if (now > now_) now_ = now;
-  }
+  void wire();
 
   StackConfig config_;
-  Instant now_;
-  Stats stats_;
-  Trace trace_;
-  TimerQueue timers_;
-  std::mt19937_64 random_;
-  std::vector<std::unique_ptr<Netif>> netifs_;
+  Context context_;
+  Interfaces interfaces_;
   eth::Layer eth_;
   arp::Cache arp_;
   ip::Layer ip_;

@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 
+#include "stack/core/bytes.hpp"
+
 namespace tapir {
 
 std::uint32_t checksum_add(std::span<const std::uint8_t> bytes, std::uint32_t sum) {
@@ -54,6 +56,17 @@ std::uint16_t checksum_update(std::uint16_t checksum, std::uint16_t old_field,
   sum += static_cast<std::uint16_t>(~old_field);
   sum += new_field;
   return checksum_finish(sum);
+}
+
+std::uint16_t transport_checksum(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol,
+                                 std::span<const std::uint8_t> segment) {
+  std::uint8_t pseudo[12];
+  store32(pseudo, src.value());
+  store32(pseudo + 4, dst.value());
+  pseudo[8] = 0;
+  pseudo[9] = protocol;
+  store16(pseudo + 10, static_cast<std::uint16_t>(segment.size()));
+  return checksum_finish(checksum_add(segment, checksum_add(pseudo)));
 }
 
 }  // namespace tapir

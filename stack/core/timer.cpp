@@ -35,4 +35,29 @@ std::optional<Instant> TimerQueue::next_deadline() const {
   return queue_.begin()->first.first;
 }
 
+void LazyTimer::arm(TimerQueue& timers, Instant when, std::function<void(Instant)> fire) {
+  fire_ = std::move(fire);
+  deadline_ = when;
+  if (id_ != 0 && timers.pending(id_) && queued_for_ <= when) return;  // fires early, re-arms
+  timers.cancel(id_);
+  queued_for_ = when;
+  id_ = timers.schedule(when, [this, &timers](Instant now) { expire(timers, now); });
+}
+void LazyTimer::cancel(TimerQueue& timers) {
+  timers.cancel(id_);
+  id_ = 0;
+  deadline_.reset();
+}
+void LazyTimer::expire(TimerQueue& timers, Instant now) {
+  id_ = 0;
+  if (!deadline_) return;  // stopped since
+  if (*deadline_ > now) {
+    queued_for_ = *deadline_;
+    id_ = timers.schedule(*deadline_, [this, &timers](Instant t) { expire(timers, t); });
+    return;
+  }
+  deadline_.reset();
+  fire_(now);
+}
+
 }  // namespace tapir

@@ -40,4 +40,24 @@ class TimerQueue {
   TimerId next_id_ = 1;
 };
 
+// A timer whose deadline moves often (TCP's retransmission timer is restarted on every ACK,
+// RFC 6298 §5.3) at little cost: the queue entry is only remade when the deadline moves
+// earlier, and an entry that fires before the real deadline re-arms itself for it.
+class LazyTimer {
+ public:
+  void arm(TimerQueue& timers, Instant when, std::function<void(Instant)> fire);
+  void stop() { deadline_.reset(); }
+  void cancel(TimerQueue& timers);
+  bool armed() const { return deadline_.has_value(); }
+  std::optional<Instant> deadline() const { return deadline_; }
+
+ private:
+  void expire(TimerQueue& timers, Instant now);
+
+  TimerId id_ = 0;
+  Instant queued_for_;
+  std::optional<Instant> deadline_;
+  std::function<void(Instant)> fire_;
+};
+
 }  // namespace tapir

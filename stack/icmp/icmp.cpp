@@ -5,7 +5,7 @@
 
 #include "stack/core/bytes.hpp"
 #include "stack/core/checksum.hpp"
-#include "stack/stack.hpp"
+#include "stack/icmp/error_table.hpp"
 
 namespace tapir::icmp {
 
@@ -48,19 +48,19 @@ bool Repr::is_error(Type type) {
   }
 }
 
-Layer::Layer(Stack& stack, Config config)
-    : stack_(stack), config_(config), limiter_(config.error_rate, config.error_burst) {}
-
-void Layer::on_error(std::uint8_t protocol, ErrorHandler handler) {
-  error_handlers_.emplace_back(protocol, std::move(handler));
-}
+Layer::Layer(Context& context, Interfaces& interfaces, ip::Layer& ip, Config config)
+    : context_(context),
+      interfaces_(interfaces),
+      ip_(ip),
+      config_(config),
+      limiter_(config.error_rate, config.error_burst) {}
 
 void Layer::on_echo_reply(EchoReplyHandler handler) {
   echo_handlers_.push_back(std::move(handler));
 }
 
 void Layer::input(const ip::Delivery& delivery, Packet& payload) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   stats.icmpInMsgs++;
   if (payload.size() < header_len) {
     stats.icmpInErrors++;
@@ -73,7 +73,7 @@ void Layer::input(const ip::Delivery& delivery, Packet& payload) {
   }
   const std::uint8_t* p = payload.data();
   const Repr repr{static_cast<Type>(p[0]), p[1], load32(p + 4)};
-  stack_.trace(tapir::Layer::icmp, [&] {
+  context_.trace(tapir::Layer::icmp, [&] {
     return "in type " + std::to_string(p[0]) + " code " + std::to_string(p[1]) + " from " +
            delivery.header.src.to_string() + " len " + std::to_string(payload.size());
   });
@@ -138,40 +138,39 @@ void Layer::reply_echo(const ip::Delivery& delivery, const Packet& payload) {
   const std::uint16_t old_word = load16(p);
   p[0] = static_cast<std::uint8_t>(Type::echo_reply);
   store16(p + 2, checksum_update(load16(p + 2), old_word, load16(p)));
-  stack_.stats().icmpOutMsgs++;
-  stack_.stats().icmpOutEchoReps++;
+  context_.stats().icmpOutMsgs++;
+  context_.stats().icmpOutEchoReps++;
   // RFC 1122 §3.2.2.6: the reply's source is the address the request was sent to; the TOS
   // is the request's (RFC 1122 §3.2.2: "SHOULD be the same").
   ip::SendOptions options;
   options.tos = delivery.header.tos;
-  stack_.ip().send(delivery.header.dst, delivery.header.src, ip::protocol::icmp, std::move(reply),
-                   options);
+  ip_.send(delivery.header.dst, delivery.header.src, ip::protocol::icmp, std::move(reply), options);
 }
 
 void Layer::reply_timestamp(const ip::Delivery& delivery, const Packet& payload) {
   if (payload.size() < header_len + 12) {
-    stack_.stats().icmpInErrors++;
+    context_.stats().icmpInErrors++;
     return;
   }
   // RFC 792: milliseconds since midnight UT, for both the receive and transmit stamps.
-  const std::int64_t utc_ms = (stack_.now() + config_.utc_offset).micros() / 1000;
+  const std::int64_t utc_ms = (context_.now() + config_.utc_offset).micros() / 1000;
   constexpr std::int64_t ms_per_day = 24LL * 3600 * 1000;
   const auto stamp = static_cast<std::uint32_t>(utc_ms % ms_per_day);
   std::uint8_t body[12];
   std::copy_n(payload.data() + header_len, 4, body);  // originate timestamp
   store32(body + 4, stamp);
   store32(body + 8, stamp);
-  stack_.stats().icmpOutTimestampReps++;
+  context_.stats().icmpOutTimestampReps++;
   send(delivery.header.dst, delivery.header.src,
        Repr{Type::timestamp_reply, 0, load32(payload.data() + 4)}, body);
 }
 
 void Layer::reply_address_mask(const ip::Delivery& delivery, const Packet& payload) {
-  const Netif& netif = stack_.netif(delivery.netif);
+  const Netif& netif = interfaces_.at(delivery.netif);
   if (!netif.address || payload.size() < header_len + 4) return;
   std::uint8_t body[4];
   store32(body, netif.address->mask());
-  stack_.stats().icmpOutAddrMaskReps++;
+  context_.stats().icmpOutAddrMaskReps++;
   // RFC 1122 §3.2.2.9: reply to a broadcast request goes to the broadcast address.
   const Ipv4Address dst =
       delivery.header.src.is_unspecified() ? Ipv4Address::broadcast() : delivery.header.src;
@@ -184,14 +183,24 @@ void Layer::report_error(const ip::Delivery& delivery, const Repr& repr, const P
   auto original = peek_header(quoted);
   // RFC 792: the error quotes the header and at least 8 bytes of the datagram's data.
   if (!original || quoted.size() < original->header_len + 8U) {
-    stack_.stats().icmpInErrors++;
+    context_.stats().icmpInErrors++;
     return;
   }
-  const ErrorReport report{delivery.header.src, repr, *original,
-                           quoted.subspan(original->header_len)};
-  for (auto& [protocol, handler] : error_handlers_) {
-    if (protocol == original->protocol) handler(report);
+  const auto handler = error_handlers_.find(original->protocol);
+  if (!handler) return;
+  ErrorReport report;
+  report.from = delivery.header.src;
+  report.original = *original;
+  report.original_payload = quoted.subspan(original->header_len);
+  report.message = repr;
+  if (const auto e = errno_of(repr.type, repr.code)) {
+    report.error = e->error;
+    report.hard = e->hard;
   }
+  if (repr.type == Type::dest_unreachable && repr.code == unreachable::fragmentation_needed) {
+    report.next_mtu = repr.rest & 0xffffU;  // RFC 1191 §4: the low 16 bits
+  }
+  (*handler)(report);
 }
 
 void Layer::send_error(Type type, std::uint8_t code, std::uint32_t rest,
@@ -207,15 +216,15 @@ void Layer::send_error(Type type, std::uint8_t code, std::uint32_t rest,
   if (header->fragment_offset != 0) return;
   const Ipv4Address src = header->src;
   if (src.is_unspecified() || src.is_broadcast() || src.is_multicast() || src.is_class_e()) return;
-  if (stack_.ip().is_broadcast(header->dst) || stack_.ip().is_broadcast(src)) return;
+  if (ip_.is_broadcast(header->dst) || ip_.is_broadcast(src)) return;
   if (header->protocol == ip::protocol::icmp) {
     if (original.size() <= header->header_len) return;
     const auto quoted_type = static_cast<Type>(original[header->header_len]);
     if (Repr::is_error(quoted_type)) return;
   }
   // RFC 1812 §4.3.2.8 / RFC 1122 §3.2.2: limit the rate of error messages.
-  if (!limiter_.allow(stack_.now())) {
-    stack_.stats().icmpOutRateLimited++;
+  if (!limiter_.allow(context_.now())) {
+    context_.stats().icmpOutRateLimited++;
     return;
   }
   // RFC 792: quote the internet header plus the first 64 bits of the original data.
@@ -223,8 +232,8 @@ void Layer::send_error(Type type, std::uint8_t code, std::uint32_t rest,
       original.first(std::min<std::size_t>(original.size(), header->header_len + 8U));
   // RFC 1812 §4.3.2.4: the source is the address of the interface the error leaves by; for
   // an error about a datagram sent to us, the address it was sent to (what `ping` expects).
-  const Ipv4Address from = stack_.ip().is_local(header->dst) ? header->dst : Ipv4Address::any();
-  stack_.trace(tapir::Layer::icmp, [&] {
+  const Ipv4Address from = ip_.is_local(header->dst) ? header->dst : Ipv4Address::any();
+  context_.trace(tapir::Layer::icmp, [&] {
     return "out error type " + std::to_string(static_cast<int>(type)) + " code " +
            std::to_string(code) + " to " + src.to_string();
   });
@@ -232,9 +241,45 @@ void Layer::send_error(Type type, std::uint8_t code, std::uint32_t rest,
   send(from, src, Repr{type, code, rest}, quote);
 }
 
+void Layer::report(const ip::ProblemReport& p) {
+  // Each problem's message (RFC 792; RFC 1122 §3.2.2.1, §3.2.2.5, §3.3.2; RFC 1812 §5.2.7)
+  // and what its 4-byte field carries.
+  struct Message {
+    Type type;
+    std::uint8_t code;
+  };
+  static constexpr Message messages[] = {
+      {Type::dest_unreachable, unreachable::net},                   // net_unreachable
+      {Type::dest_unreachable, unreachable::host},                  // host_unreachable
+      {Type::dest_unreachable, unreachable::protocol},              // protocol_unreachable
+      {Type::dest_unreachable, unreachable::port},                  // port_unreachable
+      {Type::dest_unreachable, unreachable::fragmentation_needed},  // fragmentation_needed
+      {Type::time_exceeded, time_exceeded::ttl},                    // ttl_exceeded
+      {Type::time_exceeded, time_exceeded::reassembly},             // reassembly_timeout
+      {Type::parameter_problem, 0},                                 // parameter_problem
+      {Type::redirect, redirect_host},                              // redirect_host
+  };
+  const Message& m = messages[static_cast<std::size_t>(p.problem)];
+  std::uint32_t rest = 0;
+  switch (p.problem) {
+    case ip::Problem::fragmentation_needed:
+      rest = p.value & 0xffffU;  // RFC 1191 §4: the next-hop MTU in the low 16 bits
+      break;
+    case ip::Problem::parameter_problem:
+      rest = (p.value & 0xffU) << 24;  // RFC 792: the pointer is the first octet
+      break;
+    case ip::Problem::redirect_host:
+      rest = p.value;  // RFC 792: the gateway's address
+      break;
+    default:
+      break;
+  }
+  send_error(m.type, m.code, rest, p.datagram, p.about_group);
+}
+
 bool Layer::send_echo_request(Ipv4Address dst, std::uint16_t id, std::uint16_t sequence,
                               std::span<const std::uint8_t> data, const ip::SendOptions& options) {
-  stack_.stats().icmpOutEchos++;
+  context_.stats().icmpOutEchos++;
   const std::uint32_t rest = (std::uint32_t{id} << 16) | sequence;
   Packet p(header_len + data.size());
   std::copy(data.begin(), data.end(), p.data() + header_len);
@@ -242,13 +287,13 @@ bool Layer::send_echo_request(Ipv4Address dst, std::uint16_t id, std::uint16_t s
   p.data()[1] = 0;
   store32(p.data() + 4, rest);
   store16(p.data() + 2, internet_checksum(p.bytes()));
-  stack_.stats().icmpOutMsgs++;
-  return stack_.ip().send(Ipv4Address::any(), dst, ip::protocol::icmp, std::move(p), options) ==
+  context_.stats().icmpOutMsgs++;
+  return ip_.send(Ipv4Address::any(), dst, ip::protocol::icmp, std::move(p), options) ==
          ip::SendError::none;
 }
 
 void Layer::count_out(Type type) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   switch (type) {
     case Type::dest_unreachable:
       stats.icmpOutDestUnreachs++;
@@ -276,10 +321,9 @@ void Layer::send(Ipv4Address src, Ipv4Address dst, const Repr& repr,
   store32(h + 4, repr.rest);
   std::copy(body.begin(), body.end(), h + header_len);
   store16(h + 2, internet_checksum(p.bytes()));
-  stack_.stats().icmpOutMsgs++;
-  if (stack_.ip().send(src, dst, ip::protocol::icmp, std::move(p), options) !=
-      ip::SendError::none) {
-    stack_.stats().icmpOutErrors++;
+  context_.stats().icmpOutMsgs++;
+  if (ip_.send(src, dst, ip::protocol::icmp, std::move(p), options) != ip::SendError::none) {
+    context_.stats().icmpOutErrors++;
   }
 }
 

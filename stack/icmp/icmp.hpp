@@ -8,15 +8,14 @@
 #include <vector>
 
 #include "stack/core/address.hpp"
+#include "stack/core/context.hpp"
+#include "stack/core/dispatch.hpp"
 #include "stack/core/packet.hpp"
-#include "stack/icmp/rate_limiter.hpp"
+#include "stack/core/rate_limiter.hpp"
 #include "stack/ip/ipv4.hpp"
+#include "stack/ip/transport_error.hpp"
 
-namespace tapir {
-
-class Stack;
-
-namespace icmp {
+namespace tapir::icmp {
 
 inline constexpr std::size_t header_len = 8;
 
@@ -59,12 +58,10 @@ struct Repr {
   static bool is_error(Type type);
 };
 
-// An ICMP error delivered upward (to the transport that sent the quoted datagram).
-struct ErrorReport {
-  Ipv4Address from;  // who sent the error (a router or the destination)
+// An ICMP error delivered upward, to the transport that sent the quoted datagram: what the
+// transport needs (ip::TransportError, errno included) and the message itself.
+struct ErrorReport : ip::TransportError {
   Repr message;
-  ip::Repr original;                               // the quoted header
-  std::span<const std::uint8_t> original_payload;  // at least 8 bytes of the quoted payload
 };
 
 struct EchoReply {
@@ -84,7 +81,7 @@ struct Config {
 
 class Layer {
  public:
-  Layer(Stack& stack, Config config);
+  Layer(Context& context, Interfaces& interfaces, ip::Layer& ip, Config config);
 
   // icmp_in
   void input(const ip::Delivery& delivery, Packet& payload);
@@ -94,13 +91,18 @@ class Layer {
   // RFC 792; Linux quotes up to 576 bytes in all).
   void send_error(Type type, std::uint8_t code, std::uint32_t rest,
                   std::span<const std::uint8_t> original, bool original_to_group);
+  // The message for a problem IP or a transport reported (ip::Layer::report), sent as above.
+  void report(const ip::ProblemReport& problem);
   bool send_echo_request(Ipv4Address dst, std::uint16_t id, std::uint16_t sequence,
                          std::span<const std::uint8_t> data, const ip::SendOptions& options = {});
 
-  using ErrorHandler = std::function<void(const ErrorReport&)>;
+  using ErrorHandler = void(const ErrorReport&);
   using EchoReplyHandler = std::function<void(const EchoReply&)>;
-  // Transports register for errors quoting their protocol (UDP/TCP port unreachable, ...).
-  void on_error(std::uint8_t protocol, ErrorHandler handler);
+  // Transports register for errors quoting their protocol (UDP/TCP port unreachable, ...);
+  // one handler per protocol.
+  void on_error(std::uint8_t protocol, std::function<ErrorHandler> handler) {
+    error_handlers_.add(protocol, std::move(handler));
+  }
   void on_echo_reply(EchoReplyHandler handler);
 
   const RateLimiter& rate_limiter() const { return limiter_; }
@@ -115,12 +117,13 @@ class Layer {
   void send(Ipv4Address src, Ipv4Address dst, const Repr& repr, std::span<const std::uint8_t> body,
             const ip::SendOptions& options = {});
 
-  Stack& stack_;
+  Context& context_;
+  Interfaces& interfaces_;
+  ip::Layer& ip_;
   Config config_;
   RateLimiter limiter_;
-  std::vector<std::pair<std::uint8_t, ErrorHandler>> error_handlers_;
+  Demux<std::uint8_t, ErrorHandler> error_handlers_;
   std::vector<EchoReplyHandler> echo_handlers_;
 };
 
-}  // namespace icmp
-}  // namespace tapir
+}  // namespace tapir::icmp

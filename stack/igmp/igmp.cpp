@@ -5,11 +5,11 @@
 
 #include "stack/igmp/group_table.hpp"
 #include "stack/igmp/message.hpp"
-#include "stack/stack.hpp"
 
 namespace tapir::igmp {
 
-Layer::Layer(Stack& stack, Config config) : stack_(stack), config_(config) {}
+Layer::Layer(Context& context, Interfaces& netifs, ip::Layer& ip, Config config)
+    : context_(context), netifs_(netifs), ip_(ip), config_(config) {}
 Layer::~Layer() = default;
 
 Layer::Group* Layer::find(Key key) {
@@ -31,7 +31,7 @@ Layer::Interface& Layer::interface(NetifId id) {
 Duration Layer::random_delay(Duration max) {
   if (max <= Duration::zero()) return Duration::zero();
   std::uniform_int_distribution<std::int64_t> pick(0, max.count());
-  return Duration{pick(stack_.random())};
+  return Duration{pick(context_.random())};
 }
 
 void Layer::interface_up(Netif& netif) {
@@ -49,7 +49,7 @@ void Layer::interface_up(Netif& netif) {
 
 void Layer::set_socket_filter(NetifId netif, Ipv4Address group, int owner,
                               const std::optional<Filter>& filter) {
-  if (!group.is_multicast() || netif >= stack_.netif_count()) return;
+  if (!group.is_multicast() || !netifs_.contains(netif)) return;
   const Key key{netif, group};
   // RFC 3376 §3.1: INCLUDE {} is the same as not asking for the group at all.
   const bool leaving = !filter || (filter->mode == FilterMode::include && filter->sources.empty());
@@ -81,10 +81,10 @@ void Layer::recompute(Key key, Group& g) {
   const bool now_member = is_member(g.state);
   // 224.0.0.1 stays EXCLUDE {} whatever its sockets say, and is never reported.
   if (g.permanent || g.state == before) return;
-  Netif& netif = stack_.netif(key.netif);
+  Netif& netif = netifs_.at(key.netif);
   if (!was_member && now_member) netif.join_mac(MacAddress::multicast_for(key.group));
   if (was_member && !now_member) netif.leave_mac(MacAddress::multicast_for(key.group));
-  stack_.trace(tapir::Layer::igmp, [&] {
+  context_.trace(tapir::Layer::igmp, [&] {
     return netif.name + " " + key.group.to_string() + (now_member ? " state " : " left") +
            (now_member ? (g.state.mode == FilterMode::include ? "INCLUDE" : "EXCLUDE") : "");
   });
@@ -101,7 +101,7 @@ void Layer::erase_if_idle(Key key) {
       g->pending_change()) {
     return;
   }
-  TimerQueue& timers = stack_.timers();
+  TimerQueue& timers = context_.timers();
   timers.cancel(g->change_timer);
   timers.cancel(g->query_timer);
   timers.cancel(g->v2_timer);
@@ -131,28 +131,28 @@ int Layer::version(NetifId netif) const {
 }
 
 void Layer::transmit(NetifId netif, Packet&& message, Ipv4Address dst) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   ip::SendOptions options;
   options.ttl = 1;  // RFC 3376 §4 / RFC 2236 §2: link-local, TTL 1
   options.netif = netif;
   options.multicast_loop = false;  // our own report must not suppress our own timers
   options.router_alert = true;     // RFC 2113, RFC 2236 §2, RFC 3376 §4
   stats.igmpOutMsgs++;
-  if (stack_.ip().send(Ipv4Address::any(), dst, ip::protocol::igmp, std::move(message), options) !=
+  if (ip_.send(Ipv4Address::any(), dst, ip::protocol::igmp, std::move(message), options) !=
       ip::SendError::none) {
     stats.igmpOutErrors++;
   }
 }
 
 void Layer::input(const ip::Delivery& delivery, Packet& payload) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   stats.igmpInMsgs++;
   const NetifId netif = delivery.netif;
   Message message = parse(payload.bytes());
   if (auto* error = std::get_if<ParseError>(&message)) {
     stats.igmpInErrors++;
     if (*error == ParseError::bad_checksum) stats.igmpInCsumErrors++;
-    stack_.trace(tapir::Layer::igmp, [] { return std::string{"drop: malformed message"}; });
+    context_.trace(tapir::Layer::igmp, [] { return std::string{"drop: malformed message"}; });
     return;
   }
   if (auto* query = std::get_if<Query>(&message)) {
@@ -162,7 +162,7 @@ void Layer::input(const ip::Delivery& delivery, Packet& payload) {
       stats.igmpInErrors++;
       return;
     }
-    stack_.trace(tapir::Layer::igmp, [&] {
+    context_.trace(tapir::Layer::igmp, [&] {
       return "v" + std::to_string(query->version) + " query for " +
              (query->group.is_unspecified() ? std::string{"all groups"} : query->group.to_string());
     });

@@ -10,16 +10,13 @@
 #include <vector>
 
 #include "stack/core/address.hpp"
+#include "stack/core/context.hpp"
 #include "stack/core/packet.hpp"
 #include "stack/core/timer.hpp"
 #include "stack/ip/ipv4.hpp"
 #include "stack/link/netif.hpp"
 
-namespace tapir {
-
-class Stack;
-
-namespace igmp {
+namespace tapir::igmp {
 
 struct Query;
 struct GroupRecord;
@@ -46,7 +43,7 @@ struct Config {
 // the interface state (RFC 3376 §3.2), keeps the link-layer filter in step, and reports.
 class Layer {
  public:
-  Layer(Stack& stack, Config config);
+  Layer(Context& context, Interfaces& netifs, ip::Layer& ip, Config config);
   ~Layer();
   Layer(const Layer&) = delete;
   Layer& operator=(const Layer&) = delete;
@@ -117,11 +114,12 @@ class Layer {
   void compat_mode_changed(NetifId netif);
   void send_v1v2(NetifId netif, std::uint8_t type, Ipv4Address group, Ipv4Address dst);
 
-  Stack& stack_;
+  Context& context_;
+  Interfaces& netifs_;
+  ip::Layer& ip_;
   Config config_;
   std::unordered_map<Key, std::unique_ptr<Group>, KeyHash> groups_;
   std::unordered_map<NetifId, std::unique_ptr<Interface>> interfaces_;
 };
 
-}  // namespace igmp
-}  // namespace tapir
+}  // namespace tapir::igmp

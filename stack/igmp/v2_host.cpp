@@ -2,7 +2,6 @@
 #include "stack/igmp/group_table.hpp"
 #include "stack/igmp/igmp.hpp"
 #include "stack/igmp/message.hpp"
-#include "stack/stack.hpp"
 
 namespace tapir::igmp {
 namespace {
@@ -21,8 +20,9 @@ constexpr Duration older_querier_present_timeout = 400s;
 void Layer::older_querier_heard(NetifId netif, int querier_version) {
   Interface& itf = interface(netif);
   TimerId& timer = querier_version == 1 ? itf.v1_querier_timer : itf.v2_querier_timer;
-  timer = stack_.timers().reschedule(
-      timer, stack_.now() + older_querier_present_timeout, [this, netif, querier_version](Instant) {
+  timer = context_.timers().reschedule(
+      timer, context_.now() + older_querier_present_timeout,
+      [this, netif, querier_version](Instant) {
         Interface& i = interface(netif);
         (querier_version == 1 ? i.v1_querier_timer : i.v2_querier_timer) = 0;
         compat_mode_changed(netif);
@@ -32,22 +32,22 @@ void Layer::older_querier_heard(NetifId netif, int querier_version) {
 
 void Layer::compat_mode_changed(NetifId netif) {
   Interface& itf = interface(netif);
-  const TimerQueue& timers = stack_.timers();
+  const TimerQueue& timers = context_.timers();
   const int old_version = version(netif);
   const int old_mode = itf.mode;
   itf.mode = timers.pending(itf.v1_querier_timer)   ? 1
              : timers.pending(itf.v2_querier_timer) ? 2
                                                     : 3;
-  if (itf.mode < old_mode) stack_.stats().igmpOlderQuerierSwitches++;
+  if (itf.mode < old_mode) context_.stats().igmpOlderQuerierSwitches++;
   if (version(netif) == old_version) return;  // also: force_version pins the version
-  stack_.trace(tapir::Layer::igmp, [&] {
-    return stack_.netif(netif).name + " now IGMPv" + std::to_string(version(netif));
+  context_.trace(tapir::Layer::igmp, [&] {
+    return netifs_.at(netif).name + " now IGMPv" + std::to_string(version(netif));
   });
   // RFC 3376 §7.2.1: on a change of Host Compatibility Mode, pending responses and
   // retransmissions are cancelled (the RFC asks it when going older; tapir does it both ways
   // so no timer of one version's machine fires in another). Members become Idle, not having
   // reported (RFC 2236 §6).
-  TimerQueue& queue = stack_.timers();
+  TimerQueue& queue = context_.timers();
   queue.cancel(itf.general_timer);
   itf.general_timer = 0;
   std::vector<Key> idle;
@@ -74,7 +74,7 @@ void Layer::v2_membership_changed(Key key, Group& g, bool was_member) {
   const bool member = is_member(g.state);
   if (member == was_member) return;
   const int v = version(key.netif);
-  TimerQueue& timers = stack_.timers();
+  TimerQueue& timers = context_.timers();
   if (member) {
     // RFC 2236 §6 Non-Member --join--> Delaying Member: send a report, set the flag, and
     // (§3) repeat it [Robustness Variable] - 1 times after random delays.
@@ -85,7 +85,7 @@ void Layer::v2_membership_changed(Key key, Group& g, bool was_member) {
     g.v2_state = V2State::idle_member;
     if (g.unsolicited_left > 0) {
       g.v2_state = V2State::delaying_member;
-      g.v2_deadline = stack_.now() + random_delay(v2_unsolicited_report_interval);
+      g.v2_deadline = context_.now() + random_delay(v2_unsolicited_report_interval);
       g.v2_timer = timers.reschedule(g.v2_timer, g.v2_deadline,
                                      [this, key](Instant) { v2_timer_expired(key); });
     }
@@ -111,7 +111,7 @@ void Layer::v2_query(NetifId netif, const Query& q) {
   if (!q.group.is_unspecified()) {
     Group* g = find(Key{netif, q.group});
     if (g == nullptr || g->permanent || !is_member(g->state)) {
-      stack_.stats().igmpInQueriesIgnored++;
+      context_.stats().igmpInQueriesIgnored++;
       return;
     }
     v2_start_timer(Key{netif, q.group}, *g, q.max_resp_time);
@@ -127,15 +127,15 @@ void Layer::v2_query(NetifId netif, const Query& q) {
 // RFC 2236 §6: Idle --query--> Delaying (start timer); in Delaying, "reset timer if Max Resp
 // Time is less than the remaining value" (§3).
 void Layer::v2_start_timer(Key key, Group& g, Duration max) {
-  const Instant now = stack_.now();
-  if (g.v2_state == V2State::delaying_member && stack_.timers().pending(g.v2_timer) &&
+  const Instant now = context_.now();
+  if (g.v2_state == V2State::delaying_member && context_.timers().pending(g.v2_timer) &&
       g.v2_deadline - now <= max) {
     return;
   }
   g.v2_state = V2State::delaying_member;
   g.v2_deadline = now + random_delay(max);
-  g.v2_timer = stack_.timers().reschedule(g.v2_timer, g.v2_deadline,
-                                          [this, key](Instant) { v2_timer_expired(key); });
+  g.v2_timer = context_.timers().reschedule(g.v2_timer, g.v2_deadline,
+                                            [this, key](Instant) { v2_timer_expired(key); });
 }
 
 // RFC 2236 §6 Delaying --timer expired--> Idle: send a report, set the flag.
@@ -151,9 +151,9 @@ void Layer::v2_timer_expired(Key key) {
   g->v2_state = V2State::idle_member;
   if (g->unsolicited_left > 0 && --g->unsolicited_left > 0) {
     g->v2_state = V2State::delaying_member;
-    g->v2_deadline = stack_.now() + random_delay(v2_unsolicited_report_interval);
+    g->v2_deadline = context_.now() + random_delay(v2_unsolicited_report_interval);
     g->v2_timer =
-        stack_.timers().schedule(g->v2_deadline, [this, key](Instant) { v2_timer_expired(key); });
+        context_.timers().schedule(g->v2_deadline, [this, key](Instant) { v2_timer_expired(key); });
   }
 }
 
@@ -164,19 +164,19 @@ void Layer::v2_heard_report(NetifId netif, Ipv4Address group) {
   if (version(netif) == 3) return;
   Group* g = find(Key{netif, group});
   if (g == nullptr || g->v2_state != V2State::delaying_member) return;
-  stack_.timers().cancel(g->v2_timer);
+  context_.timers().cancel(g->v2_timer);
   g->v2_timer = 0;
   g->last_reporter = false;
   g->unsolicited_left = 0;
   g->v2_state = V2State::idle_member;
-  stack_.stats().igmpReportsSuppressed++;
+  context_.stats().igmpReportsSuppressed++;
 }
 
 // RFC 2236 §3: reports go to the group itself, leaves to 224.0.0.2.
 void Layer::send_v1v2(NetifId netif, std::uint8_t message_type, Ipv4Address group,
                       Ipv4Address dst) {
-  (message_type == type::v2_leave_group ? stack_.stats().igmpOutLeaves
-                                        : stack_.stats().igmpOutReports)++;
+  (message_type == type::v2_leave_group ? context_.stats().igmpOutLeaves
+                                        : context_.stats().igmpOutReports)++;
   transmit(netif, build_v1v2(message_type, group), dst);
 }
 

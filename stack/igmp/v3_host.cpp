@@ -4,7 +4,6 @@
 #include "stack/igmp/group_table.hpp"
 #include "stack/igmp/igmp.hpp"
 #include "stack/igmp/message.hpp"
-#include "stack/stack.hpp"
 
 namespace tapir::igmp {
 namespace {
@@ -28,7 +27,7 @@ RecordType current_record(FilterMode mode) {
 // moved. Whatever is still pending from earlier changes is merged, and the merged report goes
 // at once as the first of [Robustness Variable] transmissions.
 void Layer::v3_state_changed(Key key, Group& g, const Filter& before) {
-  TimerQueue& timers = stack_.timers();
+  TimerQueue& timers = context_.timers();
   if (!is_member(g.state)) {
     // Nothing left to answer queries about.
     timers.cancel(g.query_timer);
@@ -74,8 +73,9 @@ void Layer::v3_send_pending(Key key) {
   if (g->pending_change()) {
     // RFC 3376 §5.1 / §8.11: the next retransmission after a random delay in
     // [0, Unsolicited Report Interval].
-    const Instant at = stack_.now() + random_delay(config_.unsolicited_report_interval);
-    g->change_timer = stack_.timers().schedule(at, [this, key](Instant) { v3_send_pending(key); });
+    const Instant at = context_.now() + random_delay(config_.unsolicited_report_interval);
+    g->change_timer =
+        context_.timers().schedule(at, [this, key](Instant) { v3_send_pending(key); });
     return;
   }
   erase_if_idle(key);
@@ -83,9 +83,9 @@ void Layer::v3_send_pending(Key key) {
 
 // RFC 3376 §5.2: how a host schedules its response to a query.
 void Layer::v3_query(NetifId netif, const Query& q) {
-  TimerQueue& timers = stack_.timers();
+  TimerQueue& timers = context_.timers();
   Interface& itf = interface(netif);
-  Instant at = stack_.now() + random_delay(q.max_resp_time);
+  Instant at = context_.now() + random_delay(q.max_resp_time);
   // Rule 1: a pending General Query response that goes sooner covers this query too.
   if (timers.pending(itf.general_timer) && itf.general_deadline <= at) return;
   if (q.group.is_unspecified()) {
@@ -98,7 +98,7 @@ void Layer::v3_query(NetifId netif, const Query& q) {
   const Key key{netif, q.group};
   Group* g = find(key);
   if (g == nullptr || g->permanent || !is_member(g->state)) {
-    stack_.stats().igmpInQueriesIgnored++;
+    context_.stats().igmpInQueriesIgnored++;
     return;
   }
   if (!timers.pending(g->query_timer)) {
@@ -155,9 +155,9 @@ void Layer::v3_group_response(Key key) {
 
 // RFC 3376 §4.2.14: v3 reports go to 224.0.0.22, split to fit the interface MTU (§4.2.16).
 void Layer::send_v3_records(NetifId netif, const std::vector<GroupRecord>& records) {
-  const std::size_t mtu = stack_.netif(netif).mtu;
+  const std::size_t mtu = netifs_.at(netif).mtu;
   for (Packet& report : build_v3_reports(records, std::max<std::size_t>(mtu, 576) - ip_overhead)) {
-    stack_.stats().igmpOutReports++;
+    context_.stats().igmpOutReports++;
     transmit(netif, std::move(report), all_v3_routers);
   }
 }

@@ -2,10 +2,11 @@
 // fragment, hand to ARP), forwarding (RFC 1812) and loopback delivery.
 #include "stack/ip/ipv4.hpp"
 
+#include <cerrno>
+
 #include "stack/core/bytes.hpp"
 #include "stack/core/checksum.hpp"
 #include "stack/ip/fragment.hpp"
-#include "stack/stack.hpp"
 
 namespace tapir::ip {
 
@@ -23,38 +24,22 @@ std::string describe(const Repr& h) {
 
 }  // namespace
 
-Layer::Layer(Stack& stack, ReassemblyConfig reassembly)
-    : stack_(stack),
-      reassembler_(stack.timers(), reassembly,
+Layer::Layer(Context& context, Interfaces& interfaces, arp::Cache& arp, Config config,
+             ReassemblyConfig reassembly)
+    : context_(context),
+      interfaces_(interfaces),
+      arp_(arp),
+      config_(config),
+      reassembler_(context.timers(), reassembly,
                    [this](std::span<const std::uint8_t> first) { reassembly_timed_out(first); }),
-      next_id_(static_cast<std::uint16_t>(stack.random()())) {}
-
-void Layer::register_protocol(std::uint8_t protocol, ProtocolHandler handler) {
-  handlers_[protocol] = std::move(handler);
-}
-
-bool Layer::is_local(Ipv4Address a) const {
-  if (a.is_loopback()) return true;
-  for (std::size_t i = 0; i < stack_.netif_count(); ++i) {
-    if (stack_.netif(static_cast<NetifId>(i)).has_address(a)) return true;
-  }
-  return false;
-}
-
-bool Layer::is_broadcast(Ipv4Address a) const {
-  if (a.is_broadcast()) return true;
-  for (std::size_t i = 0; i < stack_.netif_count(); ++i) {
-    if (stack_.netif(static_cast<NetifId>(i)).is_directed_broadcast(a)) return true;
-  }
-  return false;
-}
+      next_id_(static_cast<std::uint16_t>(context.random()())) {}
 
 std::optional<Ipv4Address> Layer::source_for(Ipv4Address dst) const {
   if (dst.is_loopback()) return dst;
   if (is_local(dst)) return dst;
   auto route = routes_.lookup(dst);
   if (!route) return std::nullopt;
-  const Netif& out = stack_.netif(route->netif);
+  const Netif& out = interfaces_.at(route->netif);
   if (!out.address) return std::nullopt;
   return out.address->address;
 }
@@ -63,7 +48,7 @@ std::optional<std::uint32_t> Layer::mtu_for(Ipv4Address dst) const {
   if (dst.is_loopback() || is_local(dst)) return 65535;
   auto route = routes_.lookup(dst);
   if (!route) return std::nullopt;
-  return stack_.netif(route->netif).mtu;
+  return interfaces_.at(route->netif).mtu;
 }
 
 bool Layer::accepts(NetifId netif, const Repr& header, bool& to_group) const {
@@ -77,8 +62,8 @@ bool Layer::accepts(NetifId netif, const Repr& header, bool& to_group) const {
     // a query comes from the querier, whatever sources the group's members asked for (as
     // Linux's ip_check_mc_rcv).
     if (!dst.is_multicast()) return true;
-    if (header.protocol == protocol::igmp) return stack_.igmp().joined(netif, dst);
-    return stack_.igmp().accepts(netif, dst, header.src);
+    if (header.protocol == protocol::igmp) return joined_(netif, dst);
+    return admits_(netif, dst, header.src);
   }
   // RFC 1122 §3.3.4.2: the weak end-system model (as Linux): any of our addresses is ours,
   // whichever interface it arrived on. RFC 1122 §3.2.1.3: 127/8 never comes from a wire.
@@ -86,7 +71,7 @@ bool Layer::accepts(NetifId netif, const Repr& header, bool& to_group) const {
 }
 
 void Layer::input(Netif& netif, Packet&& packet, bool link_broadcast) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   stats.ipInReceives++;
   Repr partial;
   auto parsed = Repr::parse(packet.bytes(), &partial);
@@ -96,7 +81,7 @@ void Layer::input(Netif& netif, Packet&& packet, bool link_broadcast) {
   }
   Repr header = std::get<Repr>(parsed);
   packet.truncate(header.total_len);  // drop Ethernet padding (RFC 1122 §3.2.1.1)
-  stack_.trace(tapir::Layer::ip, [&] { return netif.name + " in " + describe(header); });
+  context_.trace(tapir::Layer::ip, [&] { return netif.name + " in " + describe(header); });
 
   // RFC 1122 §3.2.1.3: a source that is not one host's address is silently discarded, and
   // 127/8 never comes from a wire; RFC 1812 §5.3.7 likewise for forwarding. 0.0.0.0 is only
@@ -117,11 +102,12 @@ void Layer::input(Netif& netif, Packet&& packet, bool link_broadcast) {
 
   bool to_group = false;
   if (!accepts(netif.id, header, to_group)) {
-    if (stack_.config().forwarding && !link_broadcast && !to_group && !header.dst.is_loopback()) {
+    if (config_.forwarding && !link_broadcast && !to_group && !header.dst.is_loopback()) {
       forward(netif, std::move(packet), header, link_broadcast);
     } else {
       stats.ipInAddrErrors++;
-      stack_.trace(tapir::Layer::ip, [&] { return "drop: not for us " + header.dst.to_string(); });
+      context_.trace(tapir::Layer::ip,
+                     [&] { return "drop: not for us " + header.dst.to_string(); });
     }
     return;
   }
@@ -129,7 +115,7 @@ void Layer::input(Netif& netif, Packet&& packet, bool link_broadcast) {
   if (header.is_fragment()) {
     stats.ipReasmReqds++;
     Packet whole;
-    switch (reassembler_.add(header, packet.bytes(), stack_.now(), whole)) {
+    switch (reassembler_.add(header, packet.bytes(), context_.now(), whole)) {
       case ReassemblyResult::complete:
         stats.ipReasmOKs++;
         break;
@@ -161,11 +147,11 @@ void Layer::input(Netif& netif, Packet&& packet, bool link_broadcast) {
 }
 
 void Layer::deliver(const Delivery& delivery, Packet&& datagram) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   Delivery d = delivery;
   d.datagram = datagram.bytes();
-  const bool raw_taken = raw_hook_ && raw_hook_(d);
-  const ProtocolHandler& handler = handlers_[d.header.protocol];
+  const bool raw_taken = raw_hook_(d);
+  const auto* handler = handlers_.find(d.header.protocol);
   if (!handler) {
     // A raw socket for the protocol counts as someone who speaks it (as Linux).
     if (raw_taken) {
@@ -173,14 +159,13 @@ void Layer::deliver(const Delivery& delivery, Packet&& datagram) {
       return;
     }
     stats.ipInUnknownProtos++;
-    // RFC 1122 §3.2.2.1: protocol unreachable (the ICMP layer drops it for group traffic).
-    stack_.icmp().send_error(icmp::Type::dest_unreachable, icmp::unreachable::protocol, 0,
-                             d.datagram, d.errors_forbidden());
+    // RFC 1122 §3.2.2.1: protocol unreachable (never about group traffic).
+    report(Problem::protocol_unreachable, 0, d.datagram, d.errors_forbidden());
     return;
   }
   stats.ipInDelivers++;
   datagram.consume(d.header.header_len);
-  handler(d, datagram);
+  (*handler)(d, datagram);
 }
 
 void Layer::report_bad_header(Netif& netif, const Packet& packet, HeaderError error,
@@ -200,57 +185,51 @@ void Layer::report_bad_header(Netif& netif, const Packet& packet, HeaderError er
       {&Stats::ipInBadOptions, "bad options"},
   };
   const Reason& reason = reasons[static_cast<std::size_t>(error)];
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   stats.*reason.counter += 1;
   if (error != HeaderError::truncated) stats.ipInHdrErrors++;
-  stack_.trace(tapir::Layer::ip, [&] { return netif.name + " drop: " + reason.text; });
+  context_.trace(tapir::Layer::ip, [&] { return netif.name + " drop: " + reason.text; });
   if (error == HeaderError::bad_options) {
     // RFC 1122 §3.2.2.5 / RFC 792: parameter problem, pointer to the offending octet. The
     // header is otherwise sound (its checksum passed), so its source can be trusted.
     bool to_group = false;
     const bool ours = accepts(netif.id, partial, to_group);
-    if (ours || stack_.config().forwarding) {
-      const auto pointer = static_cast<std::uint32_t>(partial.bad_option_pointer) << 24;
-      stack_.icmp().send_error(icmp::Type::parameter_problem, 0, pointer,
-                               packet.bytes().first(partial.total_len), to_group || link_broadcast);
+    if (ours || config_.forwarding) {
+      report(Problem::parameter_problem, partial.bad_option_pointer,
+             packet.bytes().first(partial.total_len), to_group || link_broadcast);
     }
   }
 }
 
 void Layer::forward(Netif& in, Packet&& datagram, const Repr& header, bool link_broadcast) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   // RFC 1812 §5.3.1: a router that would decrement the TTL to zero discards the datagram and
   // sends time exceeded (code 0) — this is what makes traceroute work.
   if (header.ttl <= 1) {
     stats.ipInHdrErrors++;
-    stack_.icmp().send_error(icmp::Type::time_exceeded, icmp::time_exceeded::ttl, 0,
-                             datagram.bytes(), link_broadcast);
+    report(Problem::ttl_exceeded, 0, datagram.bytes(), link_broadcast);
     return;
   }
   auto route = routes_.lookup(header.dst);
   if (!route) {
     stats.ipInNoRoutes++;
     // RFC 1812 §5.2.7.1: destination unreachable, network unreachable when no route exists.
-    stack_.icmp().send_error(icmp::Type::dest_unreachable, icmp::unreachable::net, 0,
-                             datagram.bytes(), link_broadcast);
+    report(Problem::net_unreachable, 0, datagram.bytes(), link_broadcast);
     return;
   }
-  Netif& out = stack_.netif(route->netif);
+  Netif& out = interfaces_.at(route->netif);
   const Ipv4Address next_hop = route->gateway.value_or(header.dst);
 
   // RFC 1812 §5.2.7.2: a datagram that leaves by the interface it came in on, from a host on
   // that interface's subnet, earns the host a redirect to the better next hop (and is still
   // forwarded).
-  if (out.id == in.id && stack_.config().send_redirects && in.address &&
-      in.address->contains(header.src)) {
-    stack_.icmp().send_error(icmp::Type::redirect, icmp::redirect_host, next_hop.value(),
-                             datagram.bytes(), link_broadcast);
+  if (out.id == in.id && config_.send_redirects && in.address && in.address->contains(header.src)) {
+    report(Problem::redirect_host, next_hop.value(), datagram.bytes(), link_broadcast);
   }
   // RFC 1191 §4: DF and too big -> fragmentation needed, with the next-hop MTU.
   if (datagram.size() > out.mtu && header.dont_fragment) {
     stats.ipFragFails++;
-    stack_.icmp().send_error(icmp::Type::dest_unreachable, icmp::unreachable::fragmentation_needed,
-                             out.mtu & 0xffffU, datagram.bytes(), link_broadcast);
+    report(Problem::fragmentation_needed, out.mtu, datagram.bytes(), link_broadcast);
     return;
   }
   // RFC 1812 §5.3.1 + RFC 1624: decrement TTL and patch the checksum incrementally.
@@ -259,7 +238,7 @@ void Layer::forward(Netif& in, Packet&& datagram, const Repr& header, bool link_
   h[8] = static_cast<std::uint8_t>(h[8] - 1);
   store16(h + 10, checksum_update(load16(h + 10), old_word, load16(h + 8)));
   stats.ipForwDatagrams++;
-  stack_.trace(tapir::Layer::ip, [&] {
+  context_.trace(tapir::Layer::ip, [&] {
     return "forward " + describe(header) + " via " + out.name + " " + next_hop.to_string();
   });
   Repr forwarded = header;
@@ -269,7 +248,7 @@ void Layer::forward(Netif& in, Packet&& datagram, const Repr& header, bool link_
 
 SendError Layer::send(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, Packet&& payload,
                       const SendOptions& options) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   stats.ipOutRequests++;
   Repr h;
   h.router_alert = options.router_alert;
@@ -280,7 +259,7 @@ SendError Layer::send(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, P
   }
   h.dst = dst;
   h.protocol = protocol;
-  h.ttl = options.ttl.value_or(stack_.config().default_ttl);
+  h.ttl = options.ttl.value_or(config_.default_ttl);
   h.tos = options.tos;
   h.dont_fragment = options.dont_fragment;
   h.id = next_id_++;
@@ -315,9 +294,9 @@ SendError Layer::send(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, P
     return SendError::too_big;
   }
   h.emit(payload.prepend(header_len));
-  stack_.trace(tapir::Layer::ip, [&] { return out->name + " out " + describe(h); });
+  context_.trace(tapir::Layer::ip, [&] { return out->name + " out " + describe(h); });
   // RFC 1112 §6.1: with IP_MULTICAST_LOOP, local members get a copy of what we send.
-  if (dst.is_multicast() && options.multicast_loop && stack_.igmp().joined(out->id, dst)) {
+  if (dst.is_multicast() && options.multicast_loop && joined_(out->id, dst)) {
     loop_back(Packet::copy_of(payload.bytes()));
   }
   // RFC 1112 §6.1: a multicast datagram with TTL 0 stays on this host. (RFC 1122 §3.2.1.7:
@@ -327,7 +306,7 @@ SendError Layer::send(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol, P
 }
 
 SendError Layer::send_datagram(Packet&& datagram, const SendOptions& options) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   stats.ipOutRequests++;
   if (datagram.size() < min_header_len || datagram.size() > max_datagram_len) {
     stats.ipOutDiscards++;
@@ -379,25 +358,25 @@ SendError Layer::send_datagram(Packet&& datagram, const SendOptions& options) {
 std::optional<Layer::Hop> Layer::choose_hop(Ipv4Address dst, const SendOptions& options) {
   // An explicit interface (multicast, broadcast, SO_BINDTODEVICE-like) wins; the limited
   // broadcast leaves by the first interface (RFC 1122 §3.3.6); otherwise the route decides.
-  if (options.netif && *options.netif < stack_.netif_count()) {
-    return Hop{&stack_.netif(*options.netif), dst};
+  if (options.netif && interfaces_.contains(*options.netif)) {
+    return Hop{&interfaces_.at(*options.netif), dst};
   }
   auto route = routes_.lookup(dst);
   // The limited broadcast, and multicast without a route for 224/4, leave by the first
   // interface (as Linux with no multicast route picks the default one).
   if (dst.is_broadcast() || (dst.is_multicast() && !route)) {
-    if (stack_.netif_count() == 0) return std::nullopt;
-    return Hop{&stack_.netif(0), dst};
+    if (interfaces_.size() == 0) return std::nullopt;
+    return Hop{&interfaces_.at(0), dst};
   }
   // SO_DONTROUTE: only directly connected destinations.
   if (!route || (options.dont_route && route->gateway)) return std::nullopt;
-  return Hop{&stack_.netif(route->netif), route->gateway.value_or(dst)};
+  return Hop{&interfaces_.at(route->netif), route->gateway.value_or(dst)};
 }
 
 SendError Layer::put(Netif& out, Ipv4Address next_hop, Packet&& datagram, const Repr& header) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   if (datagram.size() <= out.mtu) {
-    stack_.arp().output(out, next_hop, std::move(datagram));
+    arp_.output(out, next_hop, std::move(datagram));
     return SendError::none;
   }
   if (header.dont_fragment) {
@@ -411,12 +390,12 @@ SendError Layer::put(Netif& out, Ipv4Address next_hop, Packet&& datagram, const 
   }
   stats.ipFragOKs++;
   stats.ipFragCreates += fragments.size();
-  for (Packet& f : fragments) stack_.arp().output(out, next_hop, std::move(f));
+  for (Packet& f : fragments) arp_.output(out, next_hop, std::move(f));
   return SendError::none;
 }
 
 void Layer::loop_back(Packet&& datagram) {
-  stack_.stats().ipOutLoopback++;
+  context_.stats().ipOutLoopback++;
   loopback_.push_back(std::move(datagram));
   // Deliver after the current call unwinds (a reply to a looped-back ping is looped back
   // too): a queue, not recursion, bounds the stack depth.
@@ -428,10 +407,7 @@ void Layer::loop_back(Packet&& datagram) {
     auto parsed = Repr::parse(p.bytes());
     if (!std::holds_alternative<Repr>(parsed)) continue;
     const Repr h = std::get<Repr>(parsed);
-    NetifId netif = 0;
-    for (std::size_t i = 0; i < stack_.netif_count(); ++i) {
-      if (stack_.netif(static_cast<NetifId>(i)).has_address(h.dst)) netif = static_cast<NetifId>(i);
-    }
+    const NetifId netif = interfaces_.holding(h.dst).value_or(0);
     deliver(Delivery{h, netif, is_broadcast(h.dst) || h.dst.is_multicast(), false, {}},
             std::move(p));
   }
@@ -439,15 +415,28 @@ void Layer::loop_back(Packet&& datagram) {
 }
 
 void Layer::reassembly_timed_out(std::span<const std::uint8_t> first_fragment) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   stats.ipReasmTimeout++;
   stats.ipReasmFails++;
-  stack_.trace(tapir::Layer::ip, [&] { return std::string("reassembly timed out"); });
+  context_.trace(tapir::Layer::ip, [&] { return std::string("reassembly timed out"); });
   // RFC 1122 §3.3.2 / RFC 792: time exceeded, code 1, only if fragment zero arrived.
   if (!first_fragment.empty()) {
-    stack_.icmp().send_error(icmp::Type::time_exceeded, icmp::time_exceeded::reassembly, 0,
-                             first_fragment, false);
+    report(Problem::reassembly_timeout, 0, first_fragment, false);
   }
+}
+
+int errno_of(SendError error) {
+  switch (error) {
+    case SendError::none:
+      return 0;
+    case SendError::no_route:
+      return ENETUNREACH;
+    case SendError::too_big:
+      return EMSGSIZE;
+    case SendError::bad_source:
+      return EADDRNOTAVAIL;
+  }
+  return EINVAL;
 }
 
 }  // namespace tapir::ip

@@ -2,8 +2,6 @@
 #include "stack/link/arp.hpp"
 
 #include "stack/core/bytes.hpp"
-#include "stack/icmp/icmp.hpp"
-#include "stack/stack.hpp"
 
 namespace tapir::arp {
 
@@ -46,7 +44,7 @@ const Entry* Cache::find(NetifId netif, Ipv4Address ip) const {
 }
 
 void Cache::input(Netif& netif, std::span<const std::uint8_t> bytes) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   auto arp = Repr::parse(bytes);
   if (!arp || arp->sender_mac.is_multicast() || arp->sender_ip.is_multicast() ||
       arp->sender_ip.is_broadcast()) {
@@ -54,15 +52,15 @@ void Cache::input(Netif& netif, std::span<const std::uint8_t> bytes) {
     return;
   }
   (arp->op == Op::request ? stats.arpInRequests : stats.arpInReplies)++;
-  stack_.trace(tapir::Layer::arp, [&] {
+  context_.trace(tapir::Layer::arp, [&] {
     return netif.name + (arp->op == Op::request ? " in who-has " : " in reply ") +
            arp->target_ip.to_string() + " tell " + arp->sender_ip.to_string() + " (" +
            arp->sender_mac.to_string() + ")";
   });
   // RFC 5227 §2.4: a packet claiming our own address is a conflict, never a neighbour.
-  if (stack_.ip().is_local(arp->sender_ip)) {
+  if (interfaces_.is_local(arp->sender_ip)) {
     stats.arpInIgnored++;
-    stack_.trace(tapir::Layer::arp, [&] {
+    context_.trace(tapir::Layer::arp, [&] {
       return "address conflict: " + arp->sender_mac.to_string() + " claims " +
              arp->sender_ip.to_string();
     });
@@ -85,7 +83,7 @@ void Cache::input(Netif& netif, std::span<const std::uint8_t> bytes) {
         if (entry.state == State::resolved) resolve(key, entry, arp->sender_mac);  // confirmed
       } else {
         stats.arpInSpoofRejected++;
-        stack_.trace(tapir::Layer::arp, [&] {
+        context_.trace(tapir::Layer::arp, [&] {
           return "refuse " + arp->sender_ip.to_string() + " is-at " + arp->sender_mac.to_string() +
                  ": resolved to " + entry.mac.to_string();
         });
@@ -102,12 +100,12 @@ void Cache::input(Netif& netif, std::span<const std::uint8_t> bytes) {
 void Cache::output(Netif& netif, Ipv4Address next_hop, Packet&& datagram) {
   // RFC 1122 §3.3.6 / RFC 1112 §6.4: broadcast and multicast need no resolution.
   if (next_hop.is_broadcast() || netif.is_directed_broadcast(next_hop)) {
-    stack_.eth().output(netif, MacAddress::broadcast(), eth::EtherType::ipv4, std::move(datagram));
+    eth_.output(netif, MacAddress::broadcast(), eth::EtherType::ipv4, std::move(datagram));
     return;
   }
   if (next_hop.is_multicast()) {
-    stack_.eth().output(netif, MacAddress::multicast_for(next_hop), eth::EtherType::ipv4,
-                        std::move(datagram));
+    eth_.output(netif, MacAddress::multicast_for(next_hop), eth::EtherType::ipv4,
+                std::move(datagram));
     return;
   }
   const Key key{netif.id, next_hop};
@@ -115,7 +113,7 @@ void Cache::output(Netif& netif, Ipv4Address next_hop, Packet&& datagram) {
   Entry* entry = it == table_.end() ? nullptr : &it->second;
   if (entry && entry->state != State::incomplete) {
     touch(*entry);
-    stack_.eth().output(netif, entry->mac, eth::EtherType::ipv4, std::move(datagram));
+    eth_.output(netif, entry->mac, eth::EtherType::ipv4, std::move(datagram));
     return;
   }
   if (!entry) {
@@ -124,14 +122,14 @@ void Cache::output(Netif& netif, Ipv4Address next_hop, Packet&& datagram) {
     touch(*entry);
     send_request(netif, next_hop);
     entry->requests_sent = 1;
-    entry->timer = stack_.timers().schedule(stack_.now() + config_.retry_interval,
-                                            [this, key](Instant) { retry(key); });
+    entry->timer = context_.timers().schedule(context_.now() + config_.retry_interval,
+                                              [this, key](Instant) { retry(key); });
   }
   // RFC 1122 §2.3.2.2: SHOULD save at least one (the latest) packet per unresolved address.
   // We keep a byte-bounded queue so a fragmented datagram survives an ARP miss whole.
   if (entry->pending_bytes + datagram.size() > config_.max_pending_bytes_per_entry ||
       pending_total_ + datagram.size() > config_.max_pending_bytes_total) {
-    stack_.stats().arpQueueDrops++;
+    context_.stats().arpQueueDrops++;
     return;
   }
   entry->pending_bytes += datagram.size();
@@ -154,8 +152,8 @@ void Cache::add_permanent(NetifId netif, Ipv4Address ip, MacAddress mac) {
   Entry& entry = table_[key];
   entry.state = State::permanent;
   entry.mac = mac;
-  Netif& out = stack_.netif(netif);
-  for (Packet& p : pending) stack_.eth().output(out, mac, eth::EtherType::ipv4, std::move(p));
+  Netif& out = interfaces_.at(netif);
+  for (Packet& p : pending) eth_.output(out, mac, eth::EtherType::ipv4, std::move(p));
 }
 
 Entry* Cache::allocate(const Key& key) {
@@ -166,11 +164,11 @@ Entry* Cache::allocate(const Key& key) {
   if (dynamic >= config_.max_entries) {
     const Key victim = lru_.front();
     const Entry& old = table_.at(victim);
-    if (old.state == State::incomplete || stack_.now() - old.last_used < config_.active_window) {
-      stack_.stats().arpCacheFullDrops++;
+    if (old.state == State::incomplete || context_.now() - old.last_used < config_.active_window) {
+      context_.stats().arpCacheFullDrops++;
       return nullptr;
     }
-    stack_.stats().arpCacheEvictions++;
+    context_.stats().arpCacheEvictions++;
     remove(victim);
   }
   auto [it, inserted] = table_.try_emplace(key);
@@ -181,13 +179,13 @@ Entry* Cache::allocate(const Key& key) {
     // any entry is.
     lru_.push_front(key);
     entry.lru = lru_.begin();
-    entry.last_used = stack_.now() - config_.active_window;
+    entry.last_used = context_.now() - config_.active_window;
   }
   return &entry;
 }
 
 void Cache::touch(Entry& entry) {
-  entry.last_used = stack_.now();
+  entry.last_used = context_.now();
   if (entry.state != State::permanent) lru_.splice(lru_.end(), lru_, entry.lru);
 }
 
@@ -196,9 +194,9 @@ void Cache::resolve(const Key& key, Entry& entry, MacAddress mac) {
   entry.mac = mac;
   entry.requests_sent = 0;
   // RFC 1122 §2.3.2.1: entries must time out so a stale mapping is not used forever.
-  entry.timer = stack_.timers().reschedule(entry.timer, stack_.now() + config_.reachable_time,
-                                           [this, key](Instant) { remove(key); });
-  stack_.trace(tapir::Layer::arp, [&] {
+  entry.timer = context_.timers().reschedule(entry.timer, context_.now() + config_.reachable_time,
+                                             [this, key](Instant) { remove(key); });
+  context_.trace(tapir::Layer::arp, [&] {
     return "resolved " + key.second.to_string() + " is-at " + mac.to_string() + ", sending " +
            std::to_string(entry.pending.size()) + " queued";
   });
@@ -206,8 +204,8 @@ void Cache::resolve(const Key& key, Entry& entry, MacAddress mac) {
   entry.pending.clear();
   pending_total_ -= entry.pending_bytes;
   entry.pending_bytes = 0;
-  Netif& netif = stack_.netif(key.first);
-  for (Packet& p : pending) stack_.eth().output(netif, mac, eth::EtherType::ipv4, std::move(p));
+  Netif& netif = interfaces_.at(key.first);
+  for (Packet& p : pending) eth_.output(netif, mac, eth::EtherType::ipv4, std::move(p));
 }
 
 void Cache::retry(const Key& key) {
@@ -220,9 +218,9 @@ void Cache::retry(const Key& key) {
     return;
   }
   entry.requests_sent++;
-  send_request(stack_.netif(key.first), key.second);
-  entry.timer = stack_.timers().schedule(stack_.now() + config_.retry_interval,
-                                         [this, key](Instant) { retry(key); });
+  send_request(interfaces_.at(key.first), key.second);
+  entry.timer = context_.timers().schedule(context_.now() + config_.retry_interval,
+                                           [this, key](Instant) { retry(key); });
 }
 
 void Cache::give_up(const Key& key) {
@@ -230,24 +228,21 @@ void Cache::give_up(const Key& key) {
   Entry& entry = node.mapped();
   lru_.erase(entry.lru);
   pending_total_ -= entry.pending_bytes;
-  stack_.stats().arpResolveFailures++;
-  stack_.trace(tapir::Layer::arp, [&] {
+  context_.stats().arpResolveFailures++;
+  context_.trace(tapir::Layer::arp, [&] {
     return "no answer from " + key.second.to_string() + ", dropping " +
            std::to_string(entry.pending.size()) + " queued";
   });
-  // RFC 1122 §2.3.2.2 / §3.2.2.1: tell the sender the host is unreachable. The ICMP layer
-  // applies the never-send rules (e.g. only about a first fragment).
-  for (const Packet& p : entry.pending) {
-    stack_.icmp().send_error(icmp::Type::dest_unreachable, icmp::unreachable::host, 0, p.bytes(),
-                             false);
-  }
+  // RFC 1122 §2.3.2.2 / §3.2.2.1: the sender is told the host is unreachable (by ICMP, which
+  // applies the never-send rules, e.g. only about a first fragment).
+  for (const Packet& p : entry.pending) unreachable_(p.bytes());
 }
 
 void Cache::remove(const Key& key) {
   auto it = table_.find(key);
   if (it == table_.end()) return;
   Entry& entry = it->second;
-  stack_.timers().cancel(entry.timer);
+  context_.timers().cancel(entry.timer);
   if (entry.state != State::permanent) lru_.erase(entry.lru);
   pending_total_ -= entry.pending_bytes;
   table_.erase(it);
@@ -257,25 +252,25 @@ void Cache::send_request(Netif& netif, Ipv4Address target) {
   if (!netif.address) return;
   Packet p(packet_len);
   Repr{Op::request, netif.mac, netif.address->address, MacAddress{}, target}.emit(p.bytes());
-  stack_.stats().arpOutRequests++;
-  stack_.trace(tapir::Layer::arp, [&] {
+  context_.stats().arpOutRequests++;
+  context_.trace(tapir::Layer::arp, [&] {
     return netif.name + " out who-has " + target.to_string() + " tell " +
            netif.address->address.to_string();
   });
-  stack_.eth().output(netif, MacAddress::broadcast(), eth::EtherType::arp, std::move(p));
+  eth_.output(netif, MacAddress::broadcast(), eth::EtherType::arp, std::move(p));
 }
 
 void Cache::send_reply(Netif& netif, const Repr& request) {
   Packet p(packet_len);
   Repr{Op::reply, netif.mac, request.target_ip, request.sender_mac, request.sender_ip}.emit(
       p.bytes());
-  stack_.stats().arpOutReplies++;
-  stack_.trace(tapir::Layer::arp, [&] {
+  context_.stats().arpOutReplies++;
+  context_.trace(tapir::Layer::arp, [&] {
     return netif.name + " out reply " + request.target_ip.to_string() + " is-at " +
            netif.mac.to_string() + " to " + request.sender_ip.to_string();
   });
   // RFC 826: the reply goes to the requester's hardware address, not broadcast.
-  stack_.eth().output(netif, request.sender_mac, eth::EtherType::arp, std::move(p));
+  eth_.output(netif, request.sender_mac, eth::EtherType::arp, std::move(p));
 }
 
 }  // namespace tapir::arp

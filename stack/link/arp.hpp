@@ -9,16 +9,15 @@
 #include <unordered_map>
 
 #include "stack/core/address.hpp"
+#include "stack/core/context.hpp"
+#include "stack/core/dispatch.hpp"
 #include "stack/core/packet.hpp"
 #include "stack/core/time.hpp"
 #include "stack/core/timer.hpp"
+#include "stack/link/ethernet.hpp"
 #include "stack/link/netif.hpp"
 
-namespace tapir {
-
-class Stack;
-
-namespace arp {
+namespace tapir::arp {
 
 inline constexpr std::size_t packet_len = 28;  // Ethernet/IPv4 ARP
 
@@ -62,7 +61,8 @@ struct Config {
 // The neighbour cache of all interfaces (Xinu's arptab, arp_in, arpalloc, arpqsend, arptimer).
 class Cache {
  public:
-  Cache(Stack& stack, Config config) : stack_(stack), config_(config) {}
+  Cache(Context& context, Interfaces& interfaces, eth::Layer& eth, Config config)
+      : context_(context), interfaces_(interfaces), eth_(eth), config_(config) {}
 
   // arp_in: an ARP packet arrived on `netif`.
   void input(Netif& netif, std::span<const std::uint8_t> bytes);
@@ -77,6 +77,13 @@ class Cache {
   std::size_t size() const { return table_.size(); }
   std::size_t pending_bytes() const { return pending_total_; }
   const Config& config() const { return config_; }
+
+  // RFC 1122 §2.3.2.2: an address that never answered leaves its held datagrams undeliverable;
+  // each is handed here (stack.cpp has ICMP send host unreachable about it).
+  using UnreachableHandler = void(std::span<const std::uint8_t> datagram);
+  void on_unreachable(std::function<UnreachableHandler> handler) {
+    unreachable_.set(std::move(handler));
+  }
 
  private:
   using Key = std::pair<NetifId, Ipv4Address>;
@@ -95,12 +102,14 @@ class Cache {
   void remove(const Key& key);
   void touch(Entry& entry);
 
-  Stack& stack_;
+  Context& context_;
+  Interfaces& interfaces_;
+  eth::Layer& eth_;
   Config config_;
+  Hook<UnreachableHandler> unreachable_;
   std::unordered_map<Key, Entry, KeyHash> table_;
   std::list<Key> lru_;  // dynamic entries, least recently used first
   std::size_t pending_total_ = 0;
 };
 
-}  // namespace arp
-}  // namespace tapir
+}  // namespace tapir::arp

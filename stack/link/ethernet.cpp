@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "stack/core/bytes.hpp"
-#include "stack/stack.hpp"
 
 namespace tapir::eth {
 
@@ -28,14 +27,15 @@ bool Layer::accepts(const Netif& netif, MacAddress dst) const {
 }
 
 void Layer::input(Netif& netif, std::span<const std::uint8_t> frame) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   stats.ifInOctets += frame.size();
   if (capture_) capture_(netif, frame, false);
   auto repr = Repr::parse(frame);
   if (!repr) {
     stats.ifInErrors++;
-    stack_.trace(tapir::Layer::eth,
-                 [&] { return "drop: runt frame of " + std::to_string(frame.size()) + " bytes"; });
+    context_.trace(tapir::Layer::eth, [&] {
+      return "drop: runt frame of " + std::to_string(frame.size()) + " bytes";
+    });
     return;
   }
   if (!accepts(netif, repr->dst)) {
@@ -43,33 +43,26 @@ void Layer::input(Netif& netif, std::span<const std::uint8_t> frame) {
     return;
   }
   const bool group = repr->dst.is_multicast();
-  stack_.trace(tapir::Layer::eth, [&] {
+  context_.trace(tapir::Layer::eth, [&] {
     char type[8];
     std::snprintf(type, sizeof type, "%04x", repr->ethertype);
     return netif.name + " in " + repr->src.to_string() + " > " + repr->dst.to_string() + " type " +
            type + " len " + std::to_string(frame.size());
   });
-  switch (static_cast<EtherType>(repr->ethertype)) {
-    case EtherType::arp:
-      (group ? stats.ifInNUcastPkts : stats.ifInUcastPkts)++;
-      stack_.arp().input(netif, frame.subspan(header_len));
-      return;
-    case EtherType::ipv4: {
-      (group ? stats.ifInNUcastPkts : stats.ifInUcastPkts)++;
-      stack_.ip().input(netif, Packet::copy_of(frame.subspan(header_len)), group);
-      return;
-    }
-    default:
-      stats.ifInUnknownProtos++;
-      return;
+  const auto* handler = protocols_.find(repr->ethertype);
+  if (!handler) {
+    stats.ifInUnknownProtos++;
+    return;
   }
+  (group ? stats.ifInNUcastPkts : stats.ifInUcastPkts)++;
+  (*handler)(netif, frame.subspan(header_len), group);
 }
 
 void Layer::output(Netif& netif, MacAddress dst, EtherType type, Packet&& packet) {
   Repr{dst, netif.mac, static_cast<std::uint16_t>(type)}.emit(packet.prepend(header_len));
   // IEEE 802.3 §3.2.8: frames shorter than the minimum are padded (with zeros here).
   if (packet.size() < min_frame_len) packet.append(min_frame_len - packet.size());
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   if (!netif.transmit) {
     stats.ifOutDiscards++;
     return;

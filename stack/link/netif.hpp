@@ -3,10 +3,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "stack/core/address.hpp"
 
@@ -56,6 +58,32 @@ struct Netif {
     for (std::uint8_t b : m.bytes()) k = (k << 8) | b;
     return k;
   }
+};
+
+// The interfaces of one stack (Xinu's nif table), indexed by NetifId. Every layer that needs
+// to know which addresses are ours, or to send out of one interface, asks this table.
+class Interfaces {
+ public:
+  Netif& add(const NetifConfig& config, TransmitFn transmit);
+  Netif& at(NetifId id) { return *netifs_.at(id); }
+  const Netif& at(NetifId id) const { return *netifs_.at(id); }
+  bool contains(NetifId id) const { return id < netifs_.size(); }
+  std::size_t size() const { return netifs_.size(); }
+
+  // Is `a` one of this host's unicast addresses, on any interface, or in 127/8?
+  bool is_local(Ipv4Address a) const;
+  // Is `a` the limited broadcast or the directed broadcast of one of our subnets?
+  bool is_broadcast(Ipv4Address a) const;
+  // The interface that holds address `a` (the last one, if several do), if any.
+  std::optional<NetifId> holding(Ipv4Address a) const;
+
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& n : netifs_) f(static_cast<const Netif&>(*n));
+  }
+
+ private:
+  std::vector<std::unique_ptr<Netif>> netifs_;
 };
 
 }  // namespace tapir

@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "stack/socket/api.hpp"
-#include "stack/stack.hpp"
 
 namespace tapir::sock {
 
@@ -44,7 +43,7 @@ int read_small_int(const void* value, socklen_t len, int& out) {
 }  // namespace
 
 std::optional<NetifId> Api::group_netif(int ifindex, Ipv4Address local, Ipv4Address group) const {
-  const std::size_t count = stack_.netif_count();
+  const std::size_t count = interfaces_.size();
   // tapir's interface index is the netif id + 1, so that 0 can mean "any" as in Linux.
   if (ifindex != 0) {
     if (ifindex < 0 || static_cast<std::size_t>(ifindex) > count) return std::nullopt;
@@ -52,23 +51,24 @@ std::optional<NetifId> Api::group_netif(int ifindex, Ipv4Address local, Ipv4Addr
   }
   if (!local.is_unspecified()) {
     for (std::size_t i = 0; i < count; ++i) {
-      if (stack_.netif(static_cast<NetifId>(i)).has_address(local)) return static_cast<NetifId>(i);
+      if (interfaces_.at(static_cast<NetifId>(i)).has_address(local))
+        return static_cast<NetifId>(i);
     }
     return std::nullopt;
   }
   // Neither: the interface the route to the group uses, or (no 224/4 route, as the IP layer
   // sends multicast) the first one.
-  if (auto route = stack_.ip().routes().lookup(group)) return route->netif;
+  if (auto route = ip_.routes().lookup(group)) return route->netif;
   if (count > 0) return NetifId{0};
   return std::nullopt;
 }
 
-void Api::publish(const Socket& s, NetifId netif, Ipv4Address group,
+void Api::publish(const InetSocket& s, NetifId netif, Ipv4Address group,
                   const std::optional<igmp::Filter>& filter) {
-  stack_.igmp().set_socket_filter(netif, group, s.fd, filter);
+  igmp_.set_socket_filter(netif, group, s.fd, filter);
 }
 
-int Api::join_group(Socket& s, Ipv4Address group, int ifindex, Ipv4Address local) {
+int Api::join_group(InetSocket& s, Ipv4Address group, int ifindex, Ipv4Address local) {
   // ip_mc_join_group's checks, in its order.
   if (!group.is_multicast()) return -EINVAL;
   const auto netif = group_netif(ifindex, local, group);
@@ -80,7 +80,7 @@ int Api::join_group(Socket& s, Ipv4Address group, int ifindex, Ipv4Address local
   return 0;
 }
 
-int Api::leave_group(Socket& s, Ipv4Address group, int ifindex, Ipv4Address local) {
+int Api::leave_group(InetSocket& s, Ipv4Address group, int ifindex, Ipv4Address local) {
   // As ip_mc_leave_group: with neither an index nor an address, the group's first
   // membership goes, whatever its interface; a request naming nothing that exists is ENODEV.
   const auto netif = group_netif(ifindex, local, group);
@@ -100,7 +100,7 @@ int Api::leave_group(Socket& s, Ipv4Address group, int ifindex, Ipv4Address loca
 // IP_ADD/DROP_SOURCE_MEMBERSHIP (INCLUDE mode) and IP_BLOCK/UNBLOCK_SOURCE (EXCLUDE mode),
 // as Linux's ip_mc_source: a socket's filter for a group has one mode; the mode may change
 // only while its source list is empty.
-int Api::change_source(Socket& s, int name, Ipv4Address group, Ipv4Address local,
+int Api::change_source(InetSocket& s, int name, Ipv4Address group, Ipv4Address local,
                        Ipv4Address source) {
   const bool include = name == IP_ADD_SOURCE_MEMBERSHIP || name == IP_DROP_SOURCE_MEMBERSHIP;
   const bool add = name == IP_ADD_SOURCE_MEMBERSHIP || name == IP_BLOCK_SOURCE;
@@ -141,7 +141,7 @@ int Api::change_source(Socket& s, int name, Ipv4Address group, Ipv4Address local
   return 0;
 }
 
-int Api::set_multicast_interface(Socket& s, const void* value, socklen_t len) {
+int Api::set_multicast_interface(InetSocket& s, const void* value, socklen_t len) {
   // As Linux: an in_addr, an ip_mreq (its interface field) or an ip_mreqn.
   if (!value || len < static_cast<socklen_t>(sizeof(in_addr))) return -EINVAL;
   ip_mreqn req{};
@@ -164,7 +164,7 @@ int Api::set_multicast_interface(Socket& s, const void* value, socklen_t len) {
   return 0;
 }
 
-int Api::set_multicast_option(Socket& s, int name, const void* value, socklen_t len) {
+int Api::set_multicast_option(InetSocket& s, int name, const void* value, socklen_t len) {
   switch (name) {
     case IP_ADD_MEMBERSHIP:
     case IP_DROP_MEMBERSHIP: {
@@ -208,7 +208,7 @@ int Api::set_multicast_option(Socket& s, int name, const void* value, socklen_t 
   }
 }
 
-int Api::get_multicast_option(const Socket& s, int name, void* value, socklen_t* len) const {
+int Api::get_multicast_option(const InetSocket& s, int name, void* value, socklen_t* len) const {
   int v = 0;
   switch (name) {
     case IP_MULTICAST_IF: {
@@ -242,7 +242,7 @@ int Api::get_multicast_option(const Socket& s, int name, void* value, socklen_t*
   return 0;
 }
 
-void Api::leave_all_groups(Socket& s) {
+void Api::leave_all_groups(InetSocket& s) {
   for (const Membership& m : s.memberships) publish(s, m.netif, m.group, std::nullopt);
   s.memberships.clear();
 }

@@ -10,7 +10,6 @@
 
 #include "stack/socket/api.hpp"
 #include "stack/socket/user_values.hpp"
-#include "stack/stack.hpp"
 
 namespace tapir::sock {
 
@@ -53,19 +52,20 @@ timeval to_timeval(Duration d) {
 int Api::setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
   Socket* s = find(fd);
   if (!s) return -EBADF;
+  auto* stream = s->kind == Kind::tcp ? static_cast<StreamSocket*>(s) : nullptr;
   if (level == SOL_SOCKET) {
     const bool tcp_only = name == SO_KEEPALIVE || name == SO_LINGER || name == SO_OOBINLINE;
-    if (tcp_only) return s->kind == Kind::tcp ? set_tcp_option(*s, name, value, len) : 0;
+    if (tcp_only) return stream ? set_tcp_option(*stream, name, value, len) : 0;
     const int r = set_socket_option(*s, name, value, len);
-    if (r == 0 && s->kind == Kind::tcp && (name == SO_RCVBUF || name == SO_SNDBUF)) {
-      apply_tcp_options(*s);
-    }
+    if (r == 0 && stream && (name == SO_RCVBUF || name == SO_SNDBUF)) apply_tcp_options(*stream);
     return r;
   }
   if (level == IPPROTO_TCP) {
-    return s->kind == Kind::tcp ? set_tcp_option(*s, name, value, len) : -ENOPROTOOPT;
+    return stream ? set_tcp_option(*stream, name, value, len) : -ENOPROTOOPT;
   }
-  if (level == IPPROTO_IP && s->kind != Kind::packet) return set_ip_option(*s, name, value, len);
+  if (level == IPPROTO_IP && s->kind != Kind::packet) {
+    return set_ip_option(static_cast<InetSocket&>(*s), name, value, len);
+  }
   return -ENOPROTOOPT;
 }
 
@@ -74,9 +74,10 @@ int Api::set_socket_option(Socket& s, int name, const void* value, socklen_t len
   if (name == SO_SNDTIMEO) return read_timeval(value, len, s.sndtimeo);
   int v = 0;
   if (int err = read_int(value, len, v); err != 0) return err;
+  auto* in = s.kind == Kind::packet ? nullptr : static_cast<InetSocket*>(&s);
   switch (name) {
     case SO_REUSEADDR:
-      s.reuse_addr = v != 0;
+      (in ? in->addr.reuse_addr : static_cast<PacketSocket&>(s).reuse_addr) = v != 0;
       return 0;
     case SO_BROADCAST:
       s.broadcast = v != 0;
@@ -97,7 +98,7 @@ int Api::set_socket_option(Socket& s, int name, const void* value, socklen_t len
   }
 }
 
-int Api::set_ip_option(Socket& s, int name, const void* value, socklen_t len) {
+int Api::set_ip_option(InetSocket& s, int name, const void* value, socklen_t len) {
   if (int r = set_multicast_option(s, name, value, len); r != -ENOPROTOOPT) return r;
   int v = 0;
   // As Linux's do_ip_setsockopt: an int, or a single byte when optlen is 1 to 3.
@@ -121,7 +122,7 @@ int Api::set_ip_option(Socket& s, int name, const void* value, socklen_t len) {
       return 0;
     case IP_HDRINCL:
       if (s.kind != Kind::raw) return -ENOPROTOOPT;
-      s.hdrincl = v != 0;
+      static_cast<RawSocket&>(s).hdrincl = v != 0;
       return 0;
     case IP_PKTINFO:
       s.recv_pktinfo = v != 0;
@@ -142,6 +143,8 @@ int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
   if (!s) return -EBADF;
   if (!value || !len) return -EFAULT;
   int v = 0;
+  const auto* stream = s->kind == Kind::tcp ? static_cast<const StreamSocket*>(s) : nullptr;
+  const auto* in = s->kind == Kind::packet ? nullptr : static_cast<const InetSocket*>(s);
   if (level == SOL_SOCKET) {
     switch (name) {
       case SO_RCVTIMEO:
@@ -151,21 +154,21 @@ int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
         copy_option(to_timeval(s->sndtimeo), value, len);
         return 0;
       case SO_ERROR:
-        v = s->kind == Kind::tcp && s->tcp_conn ? s->tcp_conn->take_error()
-                                                : std::exchange(s->error, 0);
+        v = stream && stream->endpoint.connection ? stream->endpoint.connection->take_error()
+                                                  : std::exchange(s->error, 0);
         break;
       case SO_KEEPALIVE:
       case SO_LINGER:
       case SO_OOBINLINE:
       case SO_ACCEPTCONN:
-        if (s->kind == Kind::tcp) return get_tcp_option(*s, name, value, len);
+        if (stream) return get_tcp_option(*stream, name, value, len);
         v = 0;
         break;
       case SO_TYPE:
         v = s->type;
         break;
       case SO_REUSEADDR:
-        v = s->reuse_addr;
+        v = in ? in->addr.reuse_addr : static_cast<const PacketSocket*>(s)->reuse_addr;
         break;
       case SO_BROADCAST:
         v = s->broadcast;
@@ -189,28 +192,28 @@ int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
         return -ENOPROTOOPT;
     }
   } else if (level == IPPROTO_TCP) {
-    if (s->kind != Kind::tcp) return -ENOPROTOOPT;  // as Linux: UDP passes it to IP
-    return get_tcp_option(*s, name, value, len);
-  } else if (level == IPPROTO_IP && s->kind != Kind::packet) {
-    if (int r = get_multicast_option(*s, name, value, len); r != -ENOPROTOOPT) return r;
+    if (!stream) return -ENOPROTOOPT;  // as Linux: UDP passes it to IP
+    return get_tcp_option(*stream, name, value, len);
+  } else if (level == IPPROTO_IP && in) {
+    if (int r = get_multicast_option(*in, name, value, len); r != -ENOPROTOOPT) return r;
     switch (name) {
       case IP_TTL:
-        v = s->ttl > 0 ? s->ttl : stack_.config().default_ttl;
+        v = in->ttl > 0 ? in->ttl : ip_.config().default_ttl;
         break;
       case IP_TOS:
-        v = s->tos;
+        v = in->tos;
         break;
       case IP_HDRINCL:
-        v = s->hdrincl;
+        v = s->kind == Kind::raw && static_cast<const RawSocket*>(s)->hdrincl;
         break;
       case IP_PKTINFO:
-        v = s->recv_pktinfo;
+        v = in->recv_pktinfo;
         break;
       case IP_RECVTTL:
-        v = s->recv_ttl;
+        v = in->recv_ttl;
         break;
       case IP_RECVERR:
-        v = s->recv_err;
+        v = in->recv_err;
         break;
       default:
         return -ENOPROTOOPT;

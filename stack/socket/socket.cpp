@@ -1,4 +1,4 @@
-// Socket: the receive queue bounded by SO_RCVBUF, send options, the socket's group filters.
+// Sockets: the receive queue bounded by SO_RCVBUF, send options, the socket's group filters.
 #include "stack/socket/socket.hpp"
 
 #include <algorithm>
@@ -6,17 +6,22 @@
 
 namespace tapir::sock {
 
-bool Socket::enqueue(Message&& m) {
+bool MessageQueue::push(Message&& m, int limit) {
   const std::size_t cost = m.data.size() + message_overhead;
   // As Linux: a queue may overshoot by one message, but nothing is queued once it is full,
   // so memory stays bounded by rcvbuf plus one datagram.
-  if (queued_bytes >= static_cast<std::size_t>(rcvbuf)) return false;
-  queued_bytes += cost;
-  queue.push_back(std::move(m));
+  if (bytes_ >= static_cast<std::size_t>(limit)) return false;
+  bytes_ += cost;
+  messages_.push_back(std::move(m));
   return true;
 }
 
-ip::SendOptions Socket::send_options(Ipv4Address dst) const {
+void MessageQueue::pop() {
+  bytes_ -= messages_.front().data.size() + message_overhead;
+  messages_.pop_front();
+}
+
+ip::SendOptions InetSocket::send_options(Ipv4Address dst) const {
   ip::SendOptions options;
   if (ttl > 0) options.ttl = static_cast<std::uint8_t>(ttl);
   options.tos = tos;
@@ -31,36 +36,40 @@ ip::SendOptions Socket::send_options(Ipv4Address dst) const {
   return options;
 }
 
-Membership* Socket::membership(NetifId netif, Ipv4Address group) {
+Membership* InetSocket::membership(NetifId netif, Ipv4Address group) {
   for (Membership& m : memberships) {
     if (m.netif == netif && m.group == group) return &m;
   }
   return nullptr;
 }
 
-const Membership* Socket::membership(NetifId netif, Ipv4Address group) const {
-  return const_cast<Socket*>(this)->membership(netif, group);
+const Membership* InetSocket::membership(NetifId netif, Ipv4Address group) const {
+  return const_cast<InetSocket*>(this)->membership(netif, group);
 }
 
-bool Socket::multicast_allows(NetifId netif, Ipv4Address group, Ipv4Address source) const {
+bool InetSocket::multicast_allows(NetifId netif, Ipv4Address group, Ipv4Address source) const {
   const Membership* m = membership(netif, group);
   if (!m) return multicast_all;
   const bool listed = m->filter.sources.contains(source);
   return m->filter.mode == igmp::FilterMode::include ? listed : !listed;
 }
 
-int errno_of(ip::SendError error) {
-  switch (error) {
-    case ip::SendError::none:
-      return 0;
-    case ip::SendError::no_route:
-      return ENETUNREACH;
-    case ip::SendError::too_big:
-      return EMSGSIZE;
-    case ip::SendError::bad_source:
-      return EADDRNOTAVAIL;
+MessageQueue* queue_of(Socket& s) {
+  switch (s.kind) {
+    case Kind::udp:
+      return &static_cast<DatagramSocket&>(s).queue;
+    case Kind::raw:
+      return &static_cast<RawSocket&>(s).queue;
+    case Kind::packet:
+      return &static_cast<PacketSocket&>(s).queue;
+    case Kind::tcp:
+      return nullptr;
   }
-  return EINVAL;
+  return nullptr;
+}
+
+const MessageQueue* queue_of(const Socket& s) {
+  return queue_of(const_cast<Socket&>(s));
 }
 
 }  // namespace tapir::sock

@@ -8,7 +8,6 @@
 
 #include "stack/socket/api.hpp"
 #include "stack/socket/user_values.hpp"
-#include "stack/stack.hpp"
 
 namespace tapir::sock {
 
@@ -33,10 +32,10 @@ ssize_t receive_into(tcp::Connection& c, msghdr* msg, bool peek) {
 
 }  // namespace
 
-int Api::stream_connect(Socket& s, const sockaddr* addr, socklen_t len) {
-  if (s.tcp_listener) return -EISCONN;
+int Api::stream_connect(StreamSocket& s, const sockaddr* addr, socklen_t len) {
+  if (s.endpoint.listener) return -EISCONN;
   if (!addr || len < static_cast<socklen_t>(sizeof(sa_family_t))) return -EINVAL;
-  if (tcp::Connection* c = s.tcp_conn) {
+  if (tcp::Connection* c = s.endpoint.connection) {
     switch (c->state()) {
       case tcp::State::syn_sent:
       case tcp::State::syn_received:
@@ -45,8 +44,8 @@ int Api::stream_connect(Socket& s, const sockaddr* addr, socklen_t len) {
         // A failed attempt reports its error once (as a repeated non-blocking connect does);
         // after that the socket may try again.
         if (c->error() != 0) return -c->take_error();
-        s.tcp_conn = nullptr;
-        stack_.tcp().release(*c);
+        s.endpoint.connection = nullptr;
+        tcp_.release(*c);
         break;
       default:
         return -EISCONN;
@@ -58,7 +57,7 @@ int Api::stream_connect(Socket& s, const sockaddr* addr, socklen_t len) {
   std::memcpy(&sin, addr, sizeof sin);
   if (sin.sin_family != AF_INET) return -EAFNOSUPPORT;
   const Ipv4Address peer{ntohl(sin.sin_addr.s_addr)};
-  const int err = stack_.tcp().connect(s, peer, ntohs(sin.sin_port), stack_.now());
+  const int err = tcp_.connect(s.endpoint, peer, ntohs(sin.sin_port), context_.now());
   if (err != 0) return -err;
   // The handshake runs; a blocking connect() waits for connect_status() (the Host does).
   return -EINPROGRESS;
@@ -67,7 +66,8 @@ int Api::stream_connect(Socket& s, const sockaddr* addr, socklen_t len) {
 int Api::connect_status(int fd) {
   Socket* s = find(fd);
   if (!s) return -EBADF;
-  tcp::Connection* c = s->tcp_conn;
+  if (s->kind != Kind::tcp) return -ECONNREFUSED;
+  tcp::Connection* c = static_cast<StreamSocket*>(s)->endpoint.connection;
   if (!c) return -ECONNREFUSED;
   switch (c->state()) {
     case tcp::State::syn_sent:
@@ -82,28 +82,26 @@ int Api::connect_status(int fd) {
   }
 }
 
-int Api::stream_accept(Socket& s, sockaddr* addr, socklen_t* len) {
-  if (!s.tcp_listener) return -EINVAL;
-  if (s.tcp_listener->accept_queue.empty()) return -EAGAIN;
+int Api::stream_accept(StreamSocket& s, sockaddr* addr, socklen_t* len) {
+  if (!s.endpoint.listener) return -EINVAL;
+  if (s.endpoint.listener->accept_queue.empty()) return -EAGAIN;
   if (sockets_.size() >= 1024) return -EMFILE;  // the connection stays queued, as in Linux
-  tcp::Connection* c = stack_.tcp().accept(s);
-  auto child = std::make_unique<Socket>();
-  child->kind = Kind::tcp;
+  tcp::Connection* c = tcp_.accept(s.endpoint);
+  auto child = std::make_unique<StreamSocket>();
   child->type = SOCK_STREAM;
   child->protocol = IPPROTO_TCP;
-  child->local_addr = c->tuple().local;
-  child->local_port = c->tuple().local_port;
-  child->peer_addr = c->tuple().remote;
-  child->peer_port = c->tuple().remote_port;
-  child->connected = true;
+  tcp::Endpoint& e = child->endpoint;
+  e.local_addr = c->tuple().local;
+  e.local_port = c->tuple().local_port;
+  e.peer_addr = c->tuple().remote;
+  e.peer_port = c->tuple().remote_port;
+  e.connected = true;
+  e.options = c->options();
+  e.connection = c;
   child->rcvbuf = s.rcvbuf;
   child->sndbuf = s.sndbuf;
-  child->tcp_options = c->options();
   child->linger = s.linger;
-  child->tcp_conn = c;
-  Socket* raw = child.get();
   const int fd = add_socket(std::move(child));
-  c->socket = raw;
   if (addr && len) {
     const sockaddr_in sin = to_sockaddr(c->tuple().remote, c->tuple().remote_port);
     const auto n = std::min<socklen_t>(*len, sizeof sin);
@@ -113,8 +111,8 @@ int Api::stream_accept(Socket& s, sockaddr* addr, socklen_t* len) {
   return fd;
 }
 
-ssize_t Api::stream_send(Socket& s, const msghdr* msg, int flags) {
-  tcp::Connection* c = s.tcp_conn;
+ssize_t Api::stream_send(StreamSocket& s, const msghdr* msg, int flags) {
+  tcp::Connection* c = s.endpoint.connection;
   // Linux (sk_stream_wait_connect): a socket that is neither connected nor connecting gets
   // EPIPE, a pending error first.
   if (!c) return -EPIPE;
@@ -137,11 +135,11 @@ ssize_t Api::stream_send(Socket& s, const msghdr* msg, int flags) {
   return total;
 }
 
-ssize_t Api::stream_recv(Socket& s, msghdr* msg, int flags) {
+ssize_t Api::stream_recv(StreamSocket& s, msghdr* msg, int flags) {
   msg->msg_flags = 0;
   msg->msg_namelen = 0;  // tcp(7): no source address
   msg->msg_controllen = 0;
-  tcp::Connection* c = s.tcp_conn;
+  tcp::Connection* c = s.endpoint.connection;
   if (!c) return -ENOTCONN;
   if (flags & MSG_OOB) {
     std::uint8_t byte = 0;
@@ -162,8 +160,8 @@ ssize_t Api::stream_recv(Socket& s, msghdr* msg, int flags) {
   return receive_into(*c, msg, (flags & MSG_PEEK) != 0);
 }
 
-int Api::stream_shutdown(Socket& s, int how) {
-  tcp::Connection* c = s.tcp_conn;
+int Api::stream_shutdown(StreamSocket& s, int how) {
+  tcp::Connection* c = s.endpoint.connection;
   if (!c || c->state() == tcp::State::closed || c->state() == tcp::State::syn_sent) {
     return -ENOTCONN;
   }
@@ -178,7 +176,8 @@ int Api::stream_shutdown(Socket& s, int how) {
 int Api::linger_status(int fd, bool start) {
   Socket* s = find(fd);
   if (!s) return -EBADF;
-  tcp::Connection* c = s->tcp_conn;
+  if (s->kind != Kind::tcp) return 0;
+  tcp::Connection* c = static_cast<StreamSocket*>(s)->endpoint.connection;
   if (!c) return 0;
   if (start) c->close_send();
   // Done once the FIN is acknowledged (FIN-WAIT-2, TIME-WAIT) or the connection ended.
@@ -194,14 +193,24 @@ int Api::linger_status(int fd, bool start) {
   }
 }
 
-short Api::stream_poll(const Socket& s, short events) const {
+std::optional<Duration> Api::linger_timeout(int fd) const {
+  const Socket* s = find(fd);
+  if (!s || s->kind != Kind::tcp || s->nonblocking) return std::nullopt;
+  const auto& stream = static_cast<const StreamSocket&>(*s);
+  if (!stream.linger || stream.linger->count() == 0 || !stream.endpoint.connection) {
+    return std::nullopt;
+  }
+  return stream.linger;
+}
+
+short Api::stream_poll(const StreamSocket& s, short events) const {
   // As Linux's tcp_poll.
   int revents = 0;
-  if (const tcp::Listener* l = s.tcp_listener) {
+  if (const tcp::Listener* l = s.endpoint.listener) {
     if (!l->accept_queue.empty()) revents |= POLLIN | POLLRDNORM;
     return static_cast<short>(revents & events);
   }
-  const tcp::Connection* c = s.tcp_conn;
+  const tcp::Connection* c = s.endpoint.connection;
   if (!c) {
     // A socket never connected is in CLOSE: hung up, and writable (a write says EPIPE).
     return static_cast<short>(((POLLOUT | POLLWRNORM) & events) | POLLHUP);

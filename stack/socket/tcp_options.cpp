@@ -9,7 +9,6 @@
 
 #include "stack/socket/api.hpp"
 #include "stack/socket/user_values.hpp"
-#include "stack/stack.hpp"
 
 namespace tapir::sock {
 
@@ -21,17 +20,18 @@ constexpr int max_keep_count = 127;
 
 }  // namespace
 
-void Api::apply_tcp_options(Socket& s) {
-  s.tcp_options.rcvbuf = static_cast<std::size_t>(s.rcvbuf);
-  s.tcp_options.sndbuf = static_cast<std::size_t>(s.sndbuf);
-  if (s.tcp_listener) s.tcp_listener->options = s.tcp_options;
-  if (s.tcp_conn) {
-    s.tcp_conn->options() = s.tcp_options;
-    s.tcp_conn->options_changed(stack_.now());
+void Api::apply_tcp_options(StreamSocket& s) {
+  tcp::Endpoint& e = s.endpoint;
+  e.options.rcvbuf = static_cast<std::size_t>(s.rcvbuf);
+  e.options.sndbuf = static_cast<std::size_t>(s.sndbuf);
+  if (e.listener) e.listener->options = e.options;
+  if (e.connection) {
+    e.connection->options() = e.options;
+    e.connection->options_changed(context_.now());
   }
 }
 
-int Api::set_tcp_option(Socket& s, int name, const void* value, socklen_t len) {
+int Api::set_tcp_option(StreamSocket& s, int name, const void* value, socklen_t len) {
   if (name == SO_LINGER) {
     if (!value || len < static_cast<socklen_t>(sizeof(struct linger))) return -EINVAL;
     struct linger l {};
@@ -45,7 +45,7 @@ int Api::set_tcp_option(Socket& s, int name, const void* value, socklen_t len) {
   }
   int v = 0;
   if (int err = read_int(value, len, v); err != 0) return err;
-  tcp::UserOptions& o = s.tcp_options;
+  tcp::UserOptions& o = s.endpoint.options;
   switch (name) {
     case SO_KEEPALIVE:
       o.keepalive = v != 0;
@@ -80,8 +80,9 @@ int Api::set_tcp_option(Socket& s, int name, const void* value, socklen_t len) {
   return 0;
 }
 
-int Api::get_tcp_option(const Socket& s, int name, void* value, socklen_t* len) const {
-  const tcp::UserOptions& o = s.tcp_options;
+int Api::get_tcp_option(const StreamSocket& s, int name, void* value, socklen_t* len) const {
+  const tcp::UserOptions& o = s.endpoint.options;
+  const tcp::Connection* c = s.endpoint.connection;
   int v = 0;
   switch (name) {
     case SO_LINGER: {
@@ -98,16 +99,16 @@ int Api::get_tcp_option(const Socket& s, int name, void* value, socklen_t* len) 
       v = o.oob_inline;
       break;
     case SO_ACCEPTCONN:
-      v = s.tcp_listener != nullptr;
+      v = s.endpoint.listener != nullptr;
       break;
     case TCP_NODELAY:
       v = o.nodelay;
       break;
     case TCP_MAXSEG:
       // tcp(7): before the connection exists, the default (536) or the value set.
-      v = s.tcp_conn && tcp::synchronized(s.tcp_conn->state()) ? s.tcp_conn->mss()
-          : o.user_mss != 0                                    ? o.user_mss
-                                                               : tcp::default_mss;
+      v = c && tcp::synchronized(c->state()) ? c->mss()
+          : o.user_mss != 0                  ? o.user_mss
+                                             : tcp::default_mss;
       break;
     case TCP_KEEPIDLE:
       v = static_cast<int>(o.keep_idle.count() / 1'000'000);

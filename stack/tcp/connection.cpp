@@ -5,7 +5,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "stack/stack.hpp"
 #include "stack/tcp/tcp.hpp"
 
 namespace tapir::tcp {
@@ -23,37 +22,9 @@ std::uint8_t scale_for(std::size_t buffer) {
 
 }  // namespace
 
-void LazyTimer::arm(TimerQueue& timers, Instant when, std::function<void(Instant)> fire) {
-  fire_ = std::move(fire);
-  deadline_ = when;
-  if (id_ != 0 && timers.pending(id_) && queued_for_ <= when) return;  // fires early, re-arms
-  timers.cancel(id_);
-  queued_for_ = when;
-  id_ = timers.schedule(when, [this, &timers](Instant now) { expire(timers, now); });
-}
-
-void LazyTimer::cancel(TimerQueue& timers) {
-  timers.cancel(id_);
-  id_ = 0;
-  deadline_.reset();
-}
-
-void LazyTimer::expire(TimerQueue& timers, Instant now) {
-  id_ = 0;
-  if (!deadline_) return;  // stopped since
-  if (*deadline_ > now) {
-    queued_for_ = *deadline_;
-    id_ = timers.schedule(*deadline_, [this, &timers](Instant t) { expire(timers, t); });
-    return;
-  }
-  deadline_.reset();
-  fire_(now);
-}
-
-Connection::Connection(Layer& layer, Stack& stack, const FourTuple& tuple,
-                       const UserOptions& options)
+Connection::Connection(Layer& layer, const FourTuple& tuple, const UserOptions& options)
     : layer_(layer),
-      stack_(stack),
+      context_(layer.context()),
       tuple_(tuple),
       options_(options),
       rto_(layer.config().rto),
@@ -61,7 +32,7 @@ Connection::Connection(Layer& layer, Stack& stack, const FourTuple& tuple,
                       layer.config().challenge_acks_per_second) {
   send_buf_.set_capacity(options_.sndbuf);
   recv_buf_.set_capacity(options_.rcvbuf);
-  last_heard_ = stack.now();
+  last_heard_ = context_.now();
 }
 
 Connection::~Connection() {
@@ -77,17 +48,17 @@ std::string Connection::describe() const {
 void Connection::set_state(State s) {
   if (s == state_) return;
   auto counted = [](State x) { return x == State::established || x == State::close_wait; };
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   if (counted(state_) && !counted(s)) stats.tcpCurrEstab--;
   if (!counted(state_) && counted(s)) stats.tcpCurrEstab++;
-  stack_.trace(tapir::Layer::tcp, [&] {
+  context_.trace(tapir::Layer::tcp, [&] {
     return describe() + " " + std::string(name(state_)) + " -> " + std::string(name(s));
   });
   state_ = s;
 }
 
 void Connection::close_down(int error) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   if (error != 0) {
     if (state_ == State::syn_sent || state_ == State::syn_received) stats.tcpAttemptFails++;
     if (state_ == State::established || state_ == State::close_wait) stats.tcpEstabResets++;
@@ -111,7 +82,7 @@ Options Connection::syn_options() const {
   if (config.window_scaling && (!answering || wscale_ok_)) o.window_scale = rcv_wscale_;
   if (config.sack && (!answering || sack_ok_)) o.sack_permitted = true;
   if (config.timestamps && (!answering || ts_ok_)) {
-    o.timestamps = Timestamps{ts_now(stack_.now()), answering ? ts_recent_ : 0};
+    o.timestamps = Timestamps{ts_now(context_.now()), answering ? ts_recent_ : 0};
   }
   return o;
 }
@@ -221,7 +192,7 @@ long Connection::send(std::span<const std::uint8_t> data, bool urgent) {
     snd_up_ = data_start() + static_cast<std::uint32_t>(send_buf_.size());
     urgent_pending_ = true;
   }
-  output(stack_.now());
+  output(context_.now());
   return static_cast<long>(n);
 }
 
@@ -249,7 +220,7 @@ long Connection::receive(std::span<std::uint8_t> out, bool peek) {
       const std::uint32_t step =
           std::min<std::uint32_t>(static_cast<std::uint32_t>(options_.rcvbuf / 2), recv_mss_);
       if (synchronized(state_) && space >= current + step && !fin_received_) {
-        send_ack(stack_.now());
+        send_ack(context_.now());
       }
     }
     return static_cast<long>(n);
@@ -292,7 +263,7 @@ void Connection::close_send() {
     default:
       return;  // already closing
   }
-  output(stack_.now());
+  output(context_.now());
 }
 
 void Connection::abort() {
@@ -314,7 +285,7 @@ void Connection::abort() {
 
 void Connection::orphan() {
   orphaned_ = true;
-  socket = nullptr;
+  attached = false;
   if (state_ == State::closed) {
     layer_.finished(*this);
     return;
@@ -326,15 +297,15 @@ void Connection::orphan() {
   // RFC 2525 §2.17 and Linux: closing with unread data resets the connection, so the peer
   // learns that data it sent was never read.
   if (!recv_buf_.empty() || !ooo_.empty()) {
-    stack_.stats().tcpAbortOnClose++;
+    context_.stats().tcpAbortOnClose++;
     abort();
     return;
   }
   close_send();
   if (state_ == State::fin_wait_2) {
     fin_wait_2_timer_ =
-        stack_.timers().reschedule(fin_wait_2_timer_, stack_.now() + layer_.config().fin_wait_2,
-                                   [this](Instant now) { fin_wait_2_timeout(now); });
+        context_.timers().reschedule(fin_wait_2_timer_, context_.now() + layer_.config().fin_wait_2,
+                                     [this](Instant now) { fin_wait_2_timeout(now); });
   }
 }
 
@@ -364,7 +335,7 @@ void Connection::icmp_error(int error, std::optional<std::uint32_t> next_mtu, Se
     if (mtu > overhead && mtu - overhead < send_mss_) {
       send_mss_ = static_cast<std::uint16_t>(std::max<std::uint32_t>(mtu - overhead, 28));
       snd_nxt_ = snd_una_;  // resend what was too big, now in smaller segments
-      output(stack_.now());
+      output(context_.now());
     }
     return;
   }
@@ -378,7 +349,7 @@ void Connection::icmp_error(int error, std::optional<std::uint32_t> next_mtu, Se
 }
 
 void Connection::stop_timers() {
-  TimerQueue& timers = stack_.timers();
+  TimerQueue& timers = context_.timers();
   retransmit_timer_.cancel(timers);
   keepalive_timer_.cancel(timers);
   timers.cancel(persist_timer_);

@@ -8,23 +8,17 @@
 #include <string>
 
 #include "stack/core/address.hpp"
+#include "stack/core/context.hpp"
 #include "stack/core/packet.hpp"
+#include "stack/core/rate_limiter.hpp"
 #include "stack/core/time.hpp"
 #include "stack/core/timer.hpp"
-#include "stack/icmp/rate_limiter.hpp"
 #include "stack/tcp/byte_ring.hpp"
 #include "stack/tcp/out_of_order.hpp"
 #include "stack/tcp/rto.hpp"
 #include "stack/tcp/segment.hpp"
 #include "stack/tcp/seq.hpp"
 #include "stack/tcp/state.hpp"
-
-namespace tapir {
-class Stack;
-namespace sock {
-struct Socket;
-}
-}  // namespace tapir
 
 namespace tapir::tcp {
 
@@ -63,29 +57,9 @@ struct UserOptions {
   std::size_t sndbuf = 212992;         // SO_SNDBUF
 };
 
-// A timer whose deadline moves often (the retransmission timer is restarted on every ACK,
-// RFC 6298 §5.3) at little cost: the queue entry is only remade when the deadline moves
-// earlier, and an entry that fires before the real deadline re-arms itself for it.
-class LazyTimer {
- public:
-  void arm(TimerQueue& timers, Instant when, std::function<void(Instant)> fire);
-  void stop() { deadline_.reset(); }
-  void cancel(TimerQueue& timers);
-  bool armed() const { return deadline_.has_value(); }
-  std::optional<Instant> deadline() const { return deadline_; }
-
- private:
-  void expire(TimerQueue& timers, Instant now);
-
-  TimerId id_ = 0;
-  Instant queued_for_;
-  std::optional<Instant> deadline_;
-  std::function<void(Instant)> fire_;
-};
-
 class Connection {
  public:
-  Connection(Layer& layer, Stack& stack, const FourTuple& tuple, const UserOptions& options);
+  Connection(Layer& layer, const FourTuple& tuple, const UserOptions& options);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -147,9 +121,9 @@ class Connection {
   std::uint8_t send_scale() const { return snd_wscale_; }
   std::uint8_t receive_scale() const { return rcv_wscale_; }
 
-  sock::Socket* socket = nullptr;  // the socket using it; nullptr once orphaned
-  Listener* listener = nullptr;    // the listener it waits in (SYN or accept queue)
-  bool reset_by_peer = false;      // for send(): ECONNRESET once, then EPIPE
+  bool attached = false;         // a socket holds it (TCP frees it only once let go)
+  Listener* listener = nullptr;  // the listener it waits in (SYN or accept queue)
+  bool reset_by_peer = false;    // for send(): ECONNRESET once, then EPIPE
 
  private:
   friend class Layer;
@@ -213,7 +187,7 @@ class Connection {
   std::uint32_t ts_now(Instant now) const;
 
   Layer& layer_;
-  Stack& stack_;
+  Context& context_;
   FourTuple tuple_;
   UserOptions options_;
   State state_ = State::closed;
@@ -287,7 +261,7 @@ class Connection {
   Instant last_heard_;
   unsigned keepalive_probes_ = 0;
   unsigned persist_backoffs_ = 0;
-  icmp::RateLimiter challenge_acks_;
+  RateLimiter challenge_acks_;
 
   LazyTimer retransmit_timer_;
   TimerId persist_timer_ = 0;

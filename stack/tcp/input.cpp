@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "stack/stack.hpp"
 #include "stack/tcp/connection.hpp"
 #include "stack/tcp/tcp.hpp"
 
@@ -22,7 +21,7 @@ void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8
     return;
   }
   if (state_ == State::closed || state_ == State::listen) return;
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   // RFC 9293 §3.5 Figure 7 (simultaneous open), line 6: in SYN-RECEIVED after our SYN-SENT,
   // the peer's SYN,ACK repeats the SYN we have already taken and acknowledges ours. It
   // completes the handshake (as Linux's tcp_validate_incoming lets it) rather than fail the
@@ -162,7 +161,7 @@ void Connection::syn_sent_arrives(const Repr& seg, std::span<const std::uint8_t>
 bool Connection::paws_rejects(const Repr& seg) const {
   if (!ts_ok_ || !seg.options.timestamps || seg.has(flag::rst)) return false;
   if (static_cast<std::int32_t>(seg.options.timestamps->value - ts_recent_) >= 0) return false;
-  return stack_.now() - ts_recent_age_ < paws_idle_limit;
+  return context_.now() - ts_recent_age_ < paws_idle_limit;
 }
 
 bool Connection::acceptable(const Repr& seg, std::size_t len) const {
@@ -205,7 +204,7 @@ bool Connection::check_rst(const Repr& seg, Instant now) {
 }
 
 bool Connection::check_ack(const Repr& seg, Instant now) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   if (state_ == State::syn_received) {
     // §3.10.7.4 fifth, SYN-RECEIVED: unless SND.UNA < SEG.ACK =< SND.NXT, the ACK is not
     // acceptable and gets <SEQ=SEG.ACK><CTL=RST>, one ahead of what we sent included (the
@@ -262,8 +261,8 @@ bool Connection::check_ack(const Repr& seg, Instant now) {
         set_state(State::fin_wait_2);
         if (orphaned_) {
           fin_wait_2_timer_ =
-              stack_.timers().reschedule(fin_wait_2_timer_, now + layer_.config().fin_wait_2,
-                                         [this](Instant t) { fin_wait_2_timeout(t); });
+              context_.timers().reschedule(fin_wait_2_timer_, now + layer_.config().fin_wait_2,
+                                           [this](Instant t) { fin_wait_2_timeout(t); });
         }
       }
       break;
@@ -342,7 +341,7 @@ void Connection::process_ack(const Repr& seg, Instant now) {
     const std::uint32_t mss = send_mss_;
     if (dupacks_ == 3 && !in_recovery_ && (!recover_ || snd_una_ > *recover_ - 1)) {
       // RFC 5681 §3.2 fast retransmit; RFC 6582 guards against old duplicates (recover).
-      stack_.stats().tcpFastRetrans++;
+      context_.stats().tcpFastRetrans++;
       const std::uint32_t flight = static_cast<std::uint32_t>(snd_max_ - snd_una_);
       ssthresh_ = std::max(flight / 2, 2 * mss);
       recover_ = snd_max_;
@@ -371,7 +370,7 @@ void Connection::update_window(const Repr& seg) {
       // waiting data goes as normal.
       rto_.reset_backoff();
       if (persist_timer_ != 0) {
-        stack_.timers().cancel(persist_timer_);
+        context_.timers().cancel(persist_timer_);
         persist_timer_ = 0;
       }
     }
@@ -394,7 +393,7 @@ void Connection::process_text(const Repr& seg, std::span<const std::uint8_t> pay
   if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) {
     return;  // RFC 9293: after the peer's FIN, text is ignored
   }
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   if (orphaned_) {
     // Nobody will read it: as Linux, the peer learns at once with a reset.
     stats.tcpAbortOnClose++;

@@ -1,7 +1,6 @@
 // tcpxmit: what a connection sends, when (windows, Nagle, silly-window avoidance), and how.
 #include <algorithm>
 
-#include "stack/stack.hpp"
 #include "stack/tcp/connection.hpp"
 #include "stack/tcp/tcp.hpp"
 
@@ -48,7 +47,7 @@ std::uint16_t Connection::advertised_window(std::uint32_t space) const {
 
 void Connection::send_segment(std::uint8_t flags, SeqNum seq, std::size_t data_offset,
                               std::size_t len, Instant now) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   Repr r;
   r.src_port = tuple_.local_port;
   r.dst_port = tuple_.remote_port;
@@ -106,18 +105,18 @@ void Connection::send_segment(std::uint8_t flags, SeqNum seq, std::size_t data_o
     ack_now_ = false;
     unacked_segments_ = 0;
     if (delayed_ack_timer_ != 0) {
-      stack_.timers().cancel(delayed_ack_timer_);
+      context_.timers().cancel(delayed_ack_timer_);
       delayed_ack_timer_ = 0;
     }
   }
-  stack_.trace(tapir::Layer::tcp, [&] {
+  context_.trace(tapir::Layer::tcp, [&] {
     return describe() + " out " + flags_text(r.flags) + " seq " + std::to_string(seq.value()) +
            " ack " + std::to_string(r.ack.value()) + " win " + std::to_string(r.window) + " len " +
            std::to_string(len) + (retransmission ? " (retransmission)" : "");
   });
   ip::SendOptions options;
   options.dont_fragment = true;  // RFC 1191 path MTU discovery
-  stack_.ip().send(tuple_.local, tuple_.remote, ip::protocol::tcp, std::move(packet), options);
+  layer_.ip().send(tuple_.local, tuple_.remote, ip::protocol::tcp, std::move(packet), options);
 }
 
 void Connection::send_syn(Instant now) {
@@ -140,10 +139,10 @@ void Connection::send_ack(Instant now) {
 void Connection::send_challenge_ack(Instant now) {
   // RFC 5961 §7: limited, so the ACKs cannot be turned into a flood (or a side channel).
   if (!challenge_acks_.allow(now)) {
-    stack_.stats().tcpChallengeAcksLimited++;
+    context_.stats().tcpChallengeAcksLimited++;
     return;
   }
-  stack_.stats().tcpChallengeAcks++;
+  context_.stats().tcpChallengeAcks++;
   send_ack(now);
 }
 
@@ -159,14 +158,14 @@ void Connection::send_rst(SeqNum seq, bool answer_to_ack) {
   }
   Packet packet(0);
   emit(r, packet, tuple_.local, tuple_.remote);
-  stack_.stats().tcpOutSegs++;
-  stack_.stats().tcpOutRsts++;
-  stack_.trace(tapir::Layer::tcp, [&] {
+  context_.stats().tcpOutSegs++;
+  context_.stats().tcpOutRsts++;
+  context_.trace(tapir::Layer::tcp, [&] {
     return describe() + " out " + flags_text(r.flags) + " seq " + std::to_string(seq.value());
   });
   ip::SendOptions options;
   options.dont_fragment = true;
-  stack_.ip().send(tuple_.local, tuple_.remote, ip::protocol::tcp, std::move(packet), options);
+  layer_.ip().send(tuple_.local, tuple_.remote, ip::protocol::tcp, std::move(packet), options);
 }
 
 bool Connection::nagle_allows(std::size_t len, std::size_t available) const {
@@ -214,7 +213,7 @@ void Connection::output(Instant now) {
   // fits (as Linux's probe timer does).
   if (unsent() > 0 && flight() == 0 && persist_timer_ == 0) {
     persist_timer_ =
-        stack_.timers().schedule(now + rto_.rto(), [this](Instant t) { persist_timeout(t); });
+        context_.timers().schedule(now + rto_.rto(), [this](Instant t) { persist_timeout(t); });
   }
 }
 

@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "stack/core/bytes.hpp"
+#include "stack/core/checksum.hpp"
 #include "stack/ip/ipv4_header.hpp"
-#include "stack/udp/udp.hpp"
 
 namespace tapir::tcp {
 
@@ -174,27 +174,27 @@ ParseResult parse(std::span<const std::uint8_t> segment, Ipv4Address src, Ipv4Ad
     result.error = ParseError::truncated;
     return result;
   }
-  const std::uint8_t* p = segment.data();
-  const std::size_t offset = (std::size_t{p[12]} >> 4) * 4;  // in 32-bit words
+  const ConstView h(segment);
+  const std::size_t offset = h.data_offset();
   if (offset < header_len || offset > segment.size()) {
     result.error = ParseError::bad_offset;
     return result;
   }
   // RFC 9293 §3.1: the sum over the pseudo-header, header and data, the checksum field
   // included, is zero when the segment is intact.
-  if (udp::transport_checksum(src, dst, ip::protocol::tcp, segment) != 0) {
+  if (transport_checksum(src, dst, ip::protocol::tcp, segment) != 0) {
     result.error = ParseError::bad_checksum;
     return result;
   }
   Parsed& parsed = result.parsed.emplace();
   Repr& r = parsed.repr;
-  r.src_port = load16(p);
-  r.dst_port = load16(p + 2);
-  r.seq = SeqNum{load32(p + 4)};
-  r.ack = SeqNum{load32(p + 8)};
-  r.flags = p[13];
-  r.window = load16(p + 14);
-  r.urgent = load16(p + 18);
+  r.src_port = h.src_port();
+  r.dst_port = h.dst_port();
+  r.seq = h.seq();
+  r.ack = h.ack();
+  r.flags = h.flags();
+  r.window = h.window();
+  r.urgent = h.urgent();
   r.options = parse_options(segment.subspan(header_len, offset - header_len), r.has(flag::syn));
   parsed.payload_offset = offset;
   return result;
@@ -203,18 +203,19 @@ ParseResult parse(std::span<const std::uint8_t> segment, Ipv4Address src, Ipv4Ad
 void emit(const Repr& repr, Packet& packet, Ipv4Address src, Ipv4Address dst) {
   const Layout l = layout_of(repr.options);
   const std::size_t length = header_len + l.total();
-  std::uint8_t* p = packet.prepend(length).data();
-  store16(p, repr.src_port);
-  store16(p + 2, repr.dst_port);
-  store32(p + 4, repr.seq.value());
-  store32(p + 8, repr.ack.value());
-  p[12] = static_cast<std::uint8_t>((length / 4) << 4);
-  p[13] = repr.flags;
-  store16(p + 14, repr.window);
-  store16(p + 16, 0);
-  store16(p + 18, repr.urgent);
-  write_options(repr.options, l, p + header_len);
-  store16(p + 16, udp::transport_checksum(src, dst, ip::protocol::tcp, packet.bytes()));
+  const std::span<std::uint8_t> header = packet.prepend(length);
+  View h(header);
+  h.set_src_port(repr.src_port);
+  h.set_dst_port(repr.dst_port);
+  h.set_seq(repr.seq);
+  h.set_ack(repr.ack);
+  h.set_data_offset(length);
+  h.set_flags(repr.flags);
+  h.set_window(repr.window);
+  h.set_checksum(0);
+  h.set_urgent(repr.urgent);
+  write_options(repr.options, l, header.data() + header_len);
+  h.set_checksum(transport_checksum(src, dst, ip::protocol::tcp, packet.bytes()));
 }
 
 std::string flags_text(std::uint8_t flags) {

@@ -7,8 +7,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 
 #include "stack/core/address.hpp"
+#include "stack/core/bytes.hpp"
 #include "stack/core/packet.hpp"
 #include "stack/tcp/seq.hpp"
 
@@ -58,6 +60,42 @@ struct Options {
   bool malformed = false;
   friend bool operator==(const Options&, const Options&) = default;
 };
+
+// Named fields of the fixed header (RFC 9293 §3.1) over at least header_len bytes (the caller
+// checks the length); Byte is const for a header being read. Options are Repr's business.
+template <typename Byte>
+class BasicView {
+ public:
+  explicit BasicView(std::span<Byte> bytes) : p_(bytes.data()) {}
+
+  std::uint16_t src_port() const { return load16(p_); }
+  std::uint16_t dst_port() const { return load16(p_ + 2); }
+  SeqNum seq() const { return SeqNum{load32(p_ + 4)}; }
+  SeqNum ack() const { return SeqNum{load32(p_ + 8)}; }
+  std::size_t data_offset() const { return std::size_t{p_[12] >> 4} * 4; }  // in bytes
+  std::uint8_t flags() const { return p_[13]; }
+  std::uint16_t window() const { return load16(p_ + 14); }
+  std::uint16_t checksum() const { return load16(p_ + 16); }
+  std::uint16_t urgent() const { return load16(p_ + 18); }
+
+  void set_src_port(std::uint16_t v) requires(!std::is_const_v<Byte>) { store16(p_, v); }
+  void set_dst_port(std::uint16_t v) requires(!std::is_const_v<Byte>) { store16(p_ + 2, v); }
+  void set_seq(SeqNum v) requires(!std::is_const_v<Byte>) { store32(p_ + 4, v.value()); }
+  void set_ack(SeqNum v) requires(!std::is_const_v<Byte>) { store32(p_ + 8, v.value()); }
+  void set_data_offset(std::size_t bytes) requires(!std::is_const_v<Byte>) {
+    p_[12] = static_cast<std::uint8_t>((bytes / 4) << 4);
+  }
+  void set_flags(std::uint8_t v) requires(!std::is_const_v<Byte>) { p_[13] = v; }
+  void set_window(std::uint16_t v) requires(!std::is_const_v<Byte>) { store16(p_ + 14, v); }
+  void set_checksum(std::uint16_t v) requires(!std::is_const_v<Byte>) { store16(p_ + 16, v); }
+  void set_urgent(std::uint16_t v) requires(!std::is_const_v<Byte>) { store16(p_ + 18, v); }
+
+ private:
+  Byte* p_;
+};
+
+using View = BasicView<std::uint8_t>;
+using ConstView = BasicView<const std::uint8_t>;
 
 struct Repr {
   std::uint16_t src_port = 0;

@@ -5,8 +5,6 @@
 #include <cerrno>
 
 #include "stack/core/bytes.hpp"
-#include "stack/socket/socket.hpp"
-#include "stack/stack.hpp"
 
 namespace tapir::tcp {
 
@@ -19,11 +17,12 @@ std::size_t segment_length(const Repr& seg, std::size_t payload) {
 
 }  // namespace
 
-Layer::Layer(Stack& stack, Config config, udp::PortRange ephemeral)
-    : stack_(stack),
+Layer::Layer(Context& context, ip::Layer& ip, Config config, PortRange ephemeral)
+    : context_(context),
+      ip_(ip),
       config_(config),
       ephemeral_(ephemeral),
-      isn_(stack.random()(), stack.random()()) {}
+      isn_(context.random()(), context.random()()) {}
 
 Layer::~Layer() = default;
 
@@ -46,7 +45,7 @@ Listener* Layer::find_listener(Ipv4Address local, std::uint16_t port) const {
 
 void Layer::input(const ip::Delivery& d, Packet& payload) {
   bury();
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   stats.tcpInSegs++;
   const auto result = parse(payload.bytes(), d.header.src, d.header.dst);
   if (!result.parsed) {
@@ -63,7 +62,7 @@ void Layer::input(const ip::Delivery& d, Packet& payload) {
     return;
   }
   const auto data = payload.bytes().subspan(result.parsed->payload_offset);
-  stack_.trace(tapir::Layer::tcp, [&] {
+  context_.trace(tapir::Layer::tcp, [&] {
     return d.header.src.to_string() + ":" + std::to_string(seg.src_port) + " > " +
            d.header.dst.to_string() + ":" + std::to_string(seg.dst_port) + " in " +
            flags_text(seg.flags) + " seq " + std::to_string(seg.seq.value()) + " ack " +
@@ -94,7 +93,7 @@ void Layer::input(const ip::Delivery& d, Packet& payload) {
         return;
       }
     }
-    c->segment_arrives(seg, data, stack_.now());
+    c->segment_arrives(seg, data, context_.now());
     return;
   }
   if (Listener* l = find_listener(t.local, t.local_port)) {
@@ -106,7 +105,7 @@ void Layer::input(const ip::Delivery& d, Packet& payload) {
 }
 
 void Layer::listen_input(Listener& l, const ip::Delivery& d, const Repr& seg, std::size_t len) {
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   // RFC 9293 §3.10.7.2, LISTEN: first check for a RST (ignored), then an ACK (RST), then SYN.
   if (seg.has(flag::rst)) return;
   if (seg.has(flag::ack)) {
@@ -130,7 +129,7 @@ void Layer::listen_input(Listener& l, const ip::Delivery& d, const Repr& seg, st
   c.listener = &l;
   l.syn_queue.push_back(&c);
   stats.tcpPassiveOpens++;
-  c.accept_syn(seg, stack_.now());
+  c.accept_syn(seg, context_.now());
 }
 
 void Layer::established(Connection& c) {
@@ -140,16 +139,14 @@ void Layer::established(Connection& c) {
   l->accept_queue.push_back(&c);
 }
 
-Connection* Layer::accept(sock::Socket& s) {
-  Listener* l = s.tcp_listener;
-  if (!l) return nullptr;
-  while (!l->accept_queue.empty()) {
-    Connection* c = l->accept_queue.front();
-    l->accept_queue.pop_front();
-    c->listener = nullptr;
-    return c;
-  }
-  return nullptr;
+Connection* Layer::accept(Endpoint& e) {
+  Listener* l = e.listener;
+  if (!l || l->accept_queue.empty()) return nullptr;
+  Connection* c = l->accept_queue.front();
+  l->accept_queue.pop_front();
+  c->listener = nullptr;
+  c->attached = true;
+  return c;
 }
 
 void Layer::send_reset_for(const ip::Repr& ip, const Repr& seg, std::size_t len) {
@@ -165,81 +162,48 @@ void Layer::send_reset_for(const ip::Repr& ip, const Repr& seg, std::size_t len)
   }
   Packet packet(0);
   emit(rst, packet, ip.dst, ip.src);
-  stack_.stats().tcpOutSegs++;
-  stack_.stats().tcpOutRsts++;
-  stack_.trace(tapir::Layer::tcp, [&] {
+  context_.stats().tcpOutSegs++;
+  context_.stats().tcpOutRsts++;
+  context_.trace(tapir::Layer::tcp, [&] {
     return ip.dst.to_string() + ":" + std::to_string(rst.src_port) + " > " + ip.src.to_string() +
            ":" + std::to_string(rst.dst_port) + " out " + flags_text(rst.flags) + " (no socket)";
   });
   ip::SendOptions options;
   options.dont_fragment = true;
-  stack_.ip().send(ip.dst, ip.src, ip::protocol::tcp, std::move(packet), options);
+  ip_.send(ip.dst, ip.src, ip::protocol::tcp, std::move(packet), options);
 }
 
-void Layer::error(const icmp::ErrorReport& r) {
+void Layer::error(const ip::TransportError& r) {
   if (r.original_payload.size() < 8) return;
-  const std::uint16_t sport = load16(r.original_payload.data());
-  const std::uint16_t dport = load16(r.original_payload.data() + 2);
-  const SeqNum seq{load32(r.original_payload.data() + 4)};
-  Connection* c = find(FourTuple{r.original.src, sport, r.original.dst, dport});
+  const ConstView quoted(r.original_payload);
+  Connection* c =
+      find(FourTuple{r.original.src, quoted.src_port(), r.original.dst, quoted.dst_port()});
   if (!c) return;
   // RFC 1122 §4.2.3.9 calls protocol and port unreachable hard errors, the others soft;
   // RFC 5927 §4 (and Linux) treat all of them alike: fatal to a connection still opening,
   // only remembered (SO_ERROR) by a synchronized one. Fragmentation needed lowers the MSS
-  // (RFC 1191). The errno is the one Linux reports for each.
-  int err = 0;
-  std::optional<std::uint32_t> next_mtu;
-  switch (r.message.type) {
-    case icmp::Type::dest_unreachable:
-      switch (r.message.code) {
-        case icmp::unreachable::protocol:
-          err = ENOPROTOOPT;
-          break;
-        case icmp::unreachable::port:
-          err = ECONNREFUSED;
-          break;
-        case icmp::unreachable::fragmentation_needed:
-          next_mtu = r.message.rest & 0xffff;
-          break;
-        case icmp::unreachable::net:
-        case 6:  // destination network unknown
-          err = ENETUNREACH;
-          break;
-        default:
-          err = EHOSTUNREACH;
-          break;
-      }
-      break;
-    case icmp::Type::time_exceeded:
-      err = EHOSTUNREACH;
-      break;
-    case icmp::Type::parameter_problem:
-      err = EPROTO;
-      break;
-    default:
-      return;
-  }
-  c->icmp_error(err, next_mtu, seq);
+  // (RFC 1191).
+  c->icmp_error(r.next_mtu ? 0 : r.error, r.next_mtu, quoted.seq());
 }
 
-bool Layer::port_in_use(std::uint16_t port, Ipv4Address addr, const sock::Socket* except) const {
+bool Layer::port_in_use(std::uint16_t port, Ipv4Address addr, const Endpoint* except) const {
   auto it = bound_.find(port);
   if (it == bound_.end()) return false;
-  for (const sock::Socket* other : it->second) {
+  for (const Endpoint* other : it->second) {
     if (other == except) continue;
     const bool overlap =
         addr.is_unspecified() || other->local_addr.is_unspecified() || addr == other->local_addr;
     if (!overlap) continue;
     // SO_REUSEADDR (as Linux): two sockets may share a port when both ask and neither listens.
-    if (except && except->reuse_addr && other->reuse_addr && !other->tcp_listener) continue;
+    if (except && except->reuse_addr && other->reuse_addr && !other->listener) continue;
     return true;
   }
   return false;
 }
 
-int Layer::bind(sock::Socket& s, Ipv4Address addr, std::uint16_t port) {
+int Layer::bind(Endpoint& s, Ipv4Address addr, std::uint16_t port) {
   if (s.bound) return EINVAL;
-  if (!addr.is_unspecified() && !stack_.ip().is_local(addr)) return EADDRNOTAVAIL;
+  if (!addr.is_unspecified() && !ip_.is_local(addr)) return EADDRNOTAVAIL;
   if (port == 0) {
     port = pick_ephemeral(addr, Ipv4Address::any(), 0);
     if (port == 0) return EADDRINUSE;
@@ -253,7 +217,7 @@ int Layer::bind(sock::Socket& s, Ipv4Address addr, std::uint16_t port) {
   return 0;
 }
 
-void Layer::unbind(sock::Socket& s) {
+void Layer::unbind(Endpoint& s) {
   if (!s.bound) return;
   auto it = bound_.find(s.local_port);
   if (it != bound_.end()) {
@@ -265,24 +229,18 @@ void Layer::unbind(sock::Socket& s) {
 
 std::uint16_t Layer::pick_ephemeral(Ipv4Address local, Ipv4Address remote,
                                     std::uint16_t remote_port) {
-  // RFC 6056 §3.3.1: a random starting point, then the next free port.
-  const std::uint32_t count = ephemeral_.last - ephemeral_.first + 1U;
-  const auto start = static_cast<std::uint32_t>(stack_.random()() % count);
-  for (std::uint32_t i = 0; i < count; ++i) {
-    const auto port = static_cast<std::uint16_t>(ephemeral_.first + (start + i) % count);
-    if (port_in_use(port, local, nullptr)) continue;
-    if (remote_port != 0 && find(FourTuple{local, port, remote, remote_port})) continue;
-    return port;
-  }
-  return 0;
+  return pick_ephemeral_port(ephemeral_, context_.random(), [&](std::uint16_t port) {
+    if (port_in_use(port, local, nullptr)) return false;
+    return remote_port == 0 || !find(FourTuple{local, port, remote, remote_port});
+  });
 }
 
-int Layer::listen(sock::Socket& s, int backlog) {
-  if (s.tcp_conn) return EINVAL;
+int Layer::listen(Endpoint& s, int backlog) {
+  if (s.connection) return EINVAL;
   // listen(2): a backlog above SOMAXCONN (4096) is capped; a negative one taken as 0.
   backlog = std::clamp(backlog, 0, 4096);
-  if (s.tcp_listener) {
-    s.tcp_listener->backlog = backlog;  // Linux lets listen() be called again to resize
+  if (s.listener) {
+    s.listener->backlog = backlog;  // Linux lets listen() be called again to resize
     return 0;
   }
   if (!s.bound) {
@@ -290,8 +248,8 @@ int Layer::listen(sock::Socket& s, int backlog) {
   }
   // Two listeners may not share an address and port, SO_REUSEADDR or not.
   if (auto it = bound_.find(s.local_port); it != bound_.end()) {
-    for (const sock::Socket* other : it->second) {
-      if (other == &s || !other->tcp_listener) continue;
+    for (const Endpoint* other : it->second) {
+      if (other == &s || !other->listener) continue;
       if (other->local_addr == s.local_addr || other->local_addr.is_unspecified() ||
           s.local_addr.is_unspecified()) {
         return EADDRINUSE;
@@ -299,24 +257,23 @@ int Layer::listen(sock::Socket& s, int backlog) {
     }
   }
   auto l = std::make_unique<Listener>();
-  l->socket = &s;
   l->local = s.local_addr;
   l->port = s.local_port;
   l->backlog = backlog;
-  l->options = s.tcp_options;
-  s.tcp_listener = l.get();
+  l->options = s.options;
+  s.listener = l.get();
   listeners_[s.local_port].push_back(std::move(l));
   return 0;
 }
 
-int Layer::connect(sock::Socket& s, Ipv4Address remote, std::uint16_t port, Instant now) {
+int Layer::connect(Endpoint& s, Ipv4Address remote, std::uint16_t port, Instant now) {
   bury();
   if (remote.is_unspecified() || remote.is_broadcast() || remote.is_multicast() ||
-      stack_.ip().is_broadcast(remote)) {
+      ip_.is_broadcast(remote)) {
     return ENETUNREACH;
   }
   if (port == 0) return ECONNREFUSED;
-  auto source = stack_.ip().source_for(remote);
+  auto source = ip_.source_for(remote);
   if (!source) return ENETUNREACH;
   const Ipv4Address local = s.local_addr.is_unspecified() ? *source : s.local_addr;
   if (!s.bound) {
@@ -329,19 +286,19 @@ int Layer::connect(sock::Socket& s, Ipv4Address remote, std::uint16_t port, Inst
   const FourTuple t{local, s.local_port, remote, port};
   if (find(t)) return EADDRINUSE;
   s.local_addr = local;
-  Connection& c = create(t, s.tcp_options);
-  c.socket = &s;
-  s.tcp_conn = &c;
+  Connection& c = create(t, s.options);
+  c.attached = true;
+  s.connection = &c;
   s.peer_addr = remote;
   s.peer_port = port;
-  stack_.stats().tcpActiveOpens++;
+  context_.stats().tcpActiveOpens++;
   c.open_active(now);
   return 0;
 }
 
-void Layer::close(sock::Socket& s, bool abortive) {
+void Layer::close(Endpoint& s, bool abortive) {
   bury();
-  if (Listener* l = s.tcp_listener) {
+  if (Listener* l = s.listener) {
     // Connections nobody accepted are reset (as Linux's inet_csk_listen_stop).
     for (Connection* c : std::vector<Connection*>(l->syn_queue)) c->abort();
     for (Connection* c : std::vector<Connection*>(l->accept_queue.begin(), l->accept_queue.end())) {
@@ -352,11 +309,11 @@ void Layer::close(sock::Socket& s, bool abortive) {
     auto& list = listeners_[port];
     std::erase_if(list, [l](const auto& p) { return p.get() == l; });
     if (list.empty()) listeners_.erase(port);
-    s.tcp_listener = nullptr;
+    s.listener = nullptr;
   }
-  if (Connection* c = s.tcp_conn) {
-    s.tcp_conn = nullptr;
-    c->socket = nullptr;
+  if (Connection* c = s.connection) {
+    s.connection = nullptr;
+    c->attached = false;
     if (abortive) {
       c->abort();
     } else {
@@ -367,11 +324,11 @@ void Layer::close(sock::Socket& s, bool abortive) {
 }
 
 Connection& Layer::create(const FourTuple& t, const UserOptions& options) {
-  auto owned = std::make_unique<Connection>(*this, stack_, t, options);
+  auto owned = std::make_unique<Connection>(*this, t, options);
   Connection& c = *owned;
   owned_.emplace(&c, std::move(owned));
   connections_.emplace(t, &c);
-  stack_.stats().tcpConnections = owned_.size();
+  context_.stats().tcpConnections = owned_.size();
   return c;
 }
 
@@ -383,7 +340,7 @@ void Layer::finished(Connection& c) {
     std::erase(c.listener->accept_queue, &c);
     c.listener = nullptr;
   }
-  if (!c.socket) destroy(c);
+  if (!c.attached) destroy(c);
 }
 
 void Layer::owe_ack(Connection& c) {
@@ -399,7 +356,7 @@ void Layer::end_batch() {
   owed.swap(owed_acks_);
   for (Connection* c : owed) {
     c->ack_owed_ = false;
-    if (c->ack_now_) c->send_ack(stack_.now());
+    if (c->ack_now_) c->send_ack(context_.now());
   }
 }
 
@@ -410,18 +367,18 @@ void Layer::destroy(Connection& c) {
   if (it == owned_.end()) return;
   graveyard_.push_back(std::move(it->second));
   owned_.erase(it);
-  stack_.stats().tcpConnections = owned_.size();
+  context_.stats().tcpConnections = owned_.size();
 }
 
 void Layer::release(Connection& c) {
   // The socket closed a connection that had already finished.
-  c.socket = nullptr;
+  c.attached = false;
   if (!connections_.contains(c.tuple()) || connections_.at(c.tuple()) != &c) destroy(c);
 }
 
 std::uint16_t Layer::mss_for(Ipv4Address remote) const {
   std::uint32_t mtu = 1500;
-  if (auto m = stack_.ip().mtu_for(remote)) mtu = *m;
+  if (auto m = ip_.mtu_for(remote)) mtu = *m;
   const std::uint32_t mss = mtu > 40 ? mtu - 40 : default_mss;
   return static_cast<std::uint16_t>(std::clamp<std::uint32_t>(mss, 88, 65495));
 }

@@ -10,20 +10,14 @@
 #include <vector>
 
 #include "stack/core/address.hpp"
+#include "stack/core/context.hpp"
 #include "stack/core/packet.hpp"
-#include "stack/icmp/icmp.hpp"
+#include "stack/core/ports.hpp"
 #include "stack/ip/ipv4.hpp"
+#include "stack/ip/transport_error.hpp"
 #include "stack/tcp/connection.hpp"
 #include "stack/tcp/isn.hpp"
 #include "stack/tcp/rto.hpp"
-#include "stack/udp/udp.hpp"
-
-namespace tapir {
-class Stack;
-namespace sock {
-struct Socket;
-}
-}  // namespace tapir
 
 namespace tapir::tcp {
 
@@ -51,7 +45,6 @@ struct Config {
 // A listening socket's queues (Linux's accept backlog): half-open connections wait in the
 // SYN queue; established ones wait in the accept queue, at most `backlog` of them.
 struct Listener {
-  sock::Socket* socket = nullptr;
   Ipv4Address local;
   std::uint16_t port = 0;
   int backlog = 0;
@@ -60,9 +53,18 @@ struct Listener {
   std::deque<Connection*> accept_queue;
 };
 
+// A SOCK_STREAM socket as TCP sees it: its port binding, and what it holds once it listens or
+// connects (a listener or a connection, both TCP's); the options its connections get. The
+// socket layer owns it; TCP's port table points at it while it is bound.
+struct Endpoint : Binding {
+  Listener* listener = nullptr;
+  Connection* connection = nullptr;
+  UserOptions options;
+};
+
 class Layer {
  public:
-  Layer(Stack& stack, Config config, udp::PortRange ephemeral);
+  Layer(Context& context, ip::Layer& ip, Config config, PortRange ephemeral);
   ~Layer();
   Layer(const Layer&) = delete;
   Layer& operator=(const Layer&) = delete;
@@ -70,20 +72,22 @@ class Layer {
   // tcp_in: a segment for us (the IP header consumed).
   void input(const ip::Delivery& delivery, Packet& payload);
   // An ICMP error quoting one of our segments.
-  void error(const icmp::ErrorReport& report);
+  void error(const ip::TransportError& report);
 
   // Socket calls. Errors as a positive errno (0 for success).
-  int bind(sock::Socket& s, Ipv4Address addr, std::uint16_t port);
-  int listen(sock::Socket& s, int backlog);
-  int connect(sock::Socket& s, Ipv4Address remote, std::uint16_t port, Instant now);
-  // Takes the oldest established connection off `s`'s accept queue (nullptr if none).
-  Connection* accept(sock::Socket& s);
+  int bind(Endpoint& e, Ipv4Address addr, std::uint16_t port);
+  int listen(Endpoint& e, int backlog);
+  int connect(Endpoint& e, Ipv4Address remote, std::uint16_t port, Instant now);
+  // Takes the oldest established connection off `e`'s accept queue (nullptr if none); the
+  // caller's socket holds it from then on.
+  Connection* accept(Endpoint& e);
   // The socket is closing: its listener goes (queued connections are reset), its connection
   // is orphaned, its port is released.
-  void close(sock::Socket& s, bool abortive);
+  void close(Endpoint& e, bool abortive);
 
   // For connections.
-  Stack& stack() { return stack_; }
+  Context& context() { return context_; }
+  ip::Layer& ip() { return ip_; }
   const Config& config() const { return config_; }
   const IsnGenerator& isn() const { return isn_; }
   // Sends a bare RST or RST+ACK for a segment nobody wants (§3.10.7.1).
@@ -91,7 +95,7 @@ class Layer {
   // Called by a connection that reached ESTABLISHED from SYN-RECEIVED.
   void established(Connection& c);
   // Called by a connection that is finished (CLOSED): frees its 4-tuple, and frees it unless
-  // a socket still holds it.
+  // a socket still holds it (Connection::attached).
   void finished(Connection& c);
   // The socket lets go of a connection that has already finished: it is freed.
   void release(Connection& c);
@@ -107,28 +111,28 @@ class Layer {
   void owe_ack(Connection& c);
 
   std::size_t connection_count() const { return owned_.size(); }
-  std::size_t listener_count() const { return listeners_.size(); }
   Connection* find(const FourTuple& t) const;
 
  private:
   void listen_input(Listener& l, const ip::Delivery& d, const Repr& seg, std::size_t len);
   Listener* find_listener(Ipv4Address local, std::uint16_t port) const;
-  bool port_in_use(std::uint16_t port, Ipv4Address addr, const sock::Socket* except) const;
+  bool port_in_use(std::uint16_t port, Ipv4Address addr, const Endpoint* except) const;
   std::uint16_t pick_ephemeral(Ipv4Address local, Ipv4Address remote, std::uint16_t remote_port);
   Connection& create(const FourTuple& t, const UserOptions& options);
   void destroy(Connection& c);
   void bury() { graveyard_.clear(); }
-  void unbind(sock::Socket& s);
+  void unbind(Endpoint& e);
 
-  Stack& stack_;
+  Context& context_;
+  ip::Layer& ip_;
   Config config_;
-  udp::PortRange ephemeral_;
+  PortRange ephemeral_;
   IsnGenerator isn_;
   std::unordered_map<FourTuple, Connection*, FourTupleHash> connections_;
   std::unordered_map<const Connection*, std::unique_ptr<Connection>> owned_;
   std::unordered_map<std::uint16_t, std::vector<std::unique_ptr<Listener>>> listeners_;
-  // Sockets bound to each local port (bind, listen, connect), for EADDRINUSE.
-  std::unordered_map<std::uint16_t, std::vector<sock::Socket*>> bound_;
+  // Endpoints bound to each local port (bind, listen, connect), for EADDRINUSE.
+  std::unordered_map<std::uint16_t, std::vector<Endpoint*>> bound_;
   bool batching_ = false;
   std::vector<Connection*> owed_acks_;
   // Connections finished while their own code may still be on the stack (a reset inside

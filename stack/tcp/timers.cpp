@@ -2,20 +2,19 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "stack/stack.hpp"
 #include "stack/tcp/connection.hpp"
 #include "stack/tcp/tcp.hpp"
 
 namespace tapir::tcp {
 
 void Connection::arm_retransmit(Instant now) {
-  retransmit_timer_.arm(stack_.timers(), now + rto_.rto(),
+  retransmit_timer_.arm(context_.timers(), now + rto_.rto(),
                         [this](Instant t) { retransmit_timeout(t); });
 }
 
 void Connection::retransmit_timeout(Instant now) {
   if (snd_una_ == snd_max_) return;  // everything was acknowledged meanwhile
-  Stats& stats = stack_.stats();
+  Stats& stats = context_.stats();
   stats.tcpTimeouts++;
   const Config& config = layer_.config();
   const unsigned limit = state_ == State::syn_sent       ? config.syn_retries
@@ -70,12 +69,12 @@ void Connection::persist_timeout(Instant now) {
   }
   // The probe: a segment one byte before SND.UNA (as Linux's tcp_xmit_probe_skb), which the
   // receiver cannot accept and must answer with an ACK carrying its current window.
-  stack_.stats().tcpZeroWindowProbes++;
+  context_.stats().tcpZeroWindowProbes++;
   send_segment(flag::ack, snd_una_ - 1, 0, 0, now);
   // RFC 1122 §4.2.2.17: the window may stay closed forever; probes continue with exponential
   // backoff (up to the RTO maximum) as long as the peer answers them.
   if (++persist_backoffs_ > layer_.config().data_retries) {
-    stack_.stats().tcpAbortOnTimeout++;
+    context_.stats().tcpAbortOnTimeout++;
     close_down(ETIMEDOUT);
     return;
   }
@@ -84,7 +83,7 @@ void Connection::persist_timeout(Instant now) {
   // but must not bring the probes back to their first rate.
   rto_.backoff();
   persist_timer_ =
-      stack_.timers().schedule(now + rto_.rto(), [this](Instant t) { persist_timeout(t); });
+      context_.timers().schedule(now + rto_.rto(), [this](Instant t) { persist_timeout(t); });
 }
 
 bool Connection::sending_state_for_probe() const {
@@ -101,15 +100,15 @@ void Connection::schedule_ack(Instant now, bool full_segment) {
     return;
   }
   if (delayed_ack_timer_ == 0) {
-    delayed_ack_timer_ = stack_.timers().schedule(now + layer_.config().delayed_ack,
-                                                  [this](Instant t) { delayed_ack_timeout(t); });
+    delayed_ack_timer_ = context_.timers().schedule(now + layer_.config().delayed_ack,
+                                                    [this](Instant t) { delayed_ack_timeout(t); });
   }
 }
 
 void Connection::delayed_ack_timeout(Instant now) {
   delayed_ack_timer_ = 0;
   if (!ack_pending_) return;
-  stack_.stats().tcpDelayedAcks++;
+  context_.stats().tcpDelayedAcks++;
   send_ack(now);
 }
 
@@ -119,8 +118,8 @@ void Connection::arm_keepalive(Instant) {
     return;
   }
   const Duration wait = keepalive_probes_ == 0 ? options_.keep_idle : options_.keep_interval;
-  const Instant from = keepalive_probes_ == 0 ? last_heard_ : stack_.now();
-  keepalive_timer_.arm(stack_.timers(), from + wait, [this](Instant t) { keepalive_timeout(t); });
+  const Instant from = keepalive_probes_ == 0 ? last_heard_ : context_.now();
+  keepalive_timer_.arm(context_.timers(), from + wait, [this](Instant t) { keepalive_timeout(t); });
 }
 
 void Connection::keepalive_timeout(Instant now) {
@@ -130,22 +129,22 @@ void Connection::keepalive_timeout(Instant now) {
     return;
   }
   if (static_cast<int>(keepalive_probes_) >= options_.keep_count) {
-    stack_.stats().tcpAbortOnTimeout++;
+    context_.stats().tcpAbortOnTimeout++;
     close_down(ETIMEDOUT);
     return;
   }
   if (snd_una_ == snd_max_) {
     // The probe: SEG.SEQ = SND.NXT - 1 with no data, which the peer must ACK.
-    stack_.stats().tcpKeepaliveProbes++;
+    context_.stats().tcpKeepaliveProbes++;
     send_segment(flag::ack, snd_una_ - 1, 0, 0, now);
     ++keepalive_probes_;
   }
-  keepalive_timer_.arm(stack_.timers(), now + options_.keep_interval,
+  keepalive_timer_.arm(context_.timers(), now + options_.keep_interval,
                        [this](Instant t) { keepalive_timeout(t); });
 }
 
 void Connection::enter_time_wait(Instant now) {
-  TimerQueue& timers = stack_.timers();
+  TimerQueue& timers = context_.timers();
   retransmit_timer_.cancel(timers);
   keepalive_timer_.cancel(timers);
   timers.cancel(persist_timer_);

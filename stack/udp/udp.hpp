@@ -1,4 +1,4 @@
-// UDP (RFC 768, RFC 1122 §4.1): demultiplexing to sockets, checksums, ports, output.
+// UDP (RFC 768, RFC 1122 §4.1): demultiplexing to endpoints, checksums, ports, output.
 #pragma once
 
 #include <cstdint>
@@ -7,70 +7,68 @@
 #include <vector>
 
 #include "stack/core/address.hpp"
+#include "stack/core/context.hpp"
+#include "stack/core/dispatch.hpp"
 #include "stack/core/packet.hpp"
-#include "stack/icmp/icmp.hpp"
+#include "stack/core/ports.hpp"
 #include "stack/ip/ipv4.hpp"
-#include "stack/socket/socket.hpp"
+#include "stack/ip/transport_error.hpp"
+#include "stack/udp/header.hpp"
 
-namespace tapir {
+namespace tapir::udp {
 
-class Stack;
-
-namespace udp {
-
-inline constexpr std::size_t header_len = 8;
-// 65535 less the IPv4 and UDP headers: the largest payload one datagram can carry.
-inline constexpr std::size_t max_payload = 65507;
-
-struct Repr {
+// What UDP hands an endpoint: the datagram's data and where it came from.
+struct Datagram {
+  const ip::Delivery& delivery;
   std::uint16_t src_port = 0;
-  std::uint16_t dst_port = 0;
-  std::uint16_t length = 0;
-  std::uint16_t checksum = 0;
+  std::span<const std::uint8_t> data;
 };
 
-// The UDP/TCP pseudo-header sum (RFC 768, RFC 9293 §3.1) over `segment`.
-std::uint16_t transport_checksum(Ipv4Address src, Ipv4Address dst, std::uint8_t protocol,
-                                 std::span<const std::uint8_t> segment);
-
-// RFC 6056 §3.3.1's first algorithm: a random start in the range, then the next free port.
-struct PortRange {
-  std::uint16_t first = 32768;  // Linux's net.ipv4.ip_local_port_range
-  std::uint16_t last = 60999;
+// One socket's UDP binding: what demultiplexing matches (the Binding's addresses and ports,
+// as Linux's compute_score scores them) and where matched datagrams go. The socket layer owns
+// it and registers the handlers (as lwIP's udp_recv); UDP's port table points at it while it
+// is bound.
+struct Endpoint : Binding {
+  // A datagram for this endpoint; false when the socket has no room (counted).
+  Hook<bool(const Datagram& datagram)> on_datagram;
+  // Does this endpoint's own source filter let a datagram from `source` to `group` through?
+  // (RFC 3376 §3.1 socket state; unset: yes.)
+  Hook<bool(NetifId netif, Ipv4Address group, Ipv4Address source)> admits;
+  // An ICMP error about a datagram this endpoint sent (RFC 1122 §4.1.3.3).
+  Hook<void(const ip::TransportError& error)> on_error;
 };
 
 class Layer {
  public:
-  Layer(Stack& stack, PortRange ephemeral);
+  Layer(Context& context, ip::Layer& ip, PortRange ephemeral);
 
   // udp_in
   void input(const ip::Delivery& delivery, Packet& payload);
-  // An ICMP error quoting one of our datagrams (RFC 1122 §4.1.3.3).
-  void error(const icmp::ErrorReport& report);
+  // An ICMP error quoting one of our datagrams (RFC 1122 §4.1.3.3): told to its endpoint.
+  void error(const ip::TransportError& report);
 
-  // Binds `s` to addr:port (port 0 picks an ephemeral one). Returns 0 or a positive errno:
+  // Binds `e` to addr:port (port 0 picks an ephemeral one). Returns 0 or a positive errno:
   // EADDRINUSE, EADDRNOTAVAIL, EINVAL (already bound).
-  int bind(sock::Socket& s, Ipv4Address addr, std::uint16_t port);
-  void unbind(sock::Socket& s);
-  // Sends `data` from `s` to dst:port. Returns 0 or a positive errno.
-  int send(sock::Socket& s, Ipv4Address dst, std::uint16_t port,
-           std::span<const std::uint8_t> data);
+  int bind(Endpoint& e, Ipv4Address addr, std::uint16_t port);
+  void unbind(Endpoint& e);
+  // udp_send: one datagram from src:src_port to dst:dst_port. Returns 0 or a positive errno
+  // (EMSGSIZE, EINVAL for port 0, or what IP said).
+  int send(Ipv4Address src, std::uint16_t src_port, Ipv4Address dst, std::uint16_t dst_port,
+           std::span<const std::uint8_t> data, const ip::SendOptions& options);
 
-  const PortRange& ephemeral_range() const { return ephemeral_; }
   std::size_t bound_ports() const { return by_port_.size(); }
 
  private:
-  bool conflicts(const sock::Socket& s, Ipv4Address addr, std::uint16_t port) const;
-  std::uint16_t pick_ephemeral(const sock::Socket& s, Ipv4Address addr);
-  sock::Socket* lookup(const ip::Repr& ip, const Repr& udp) const;
-  bool deliver(sock::Socket& s, const ip::Delivery& d, const Repr& udp,
+  bool conflicts(const Endpoint& e, Ipv4Address addr, std::uint16_t port) const;
+  Endpoint* lookup(const ip::Repr& ip, const Repr& udp) const;
+  bool deliver(Endpoint& e, const ip::Delivery& d, const Repr& udp,
                std::span<const std::uint8_t> data);
 
-  Stack& stack_;
+  Context& context_;
+  ip::Layer& ip_;
   PortRange ephemeral_;
-  // Sockets bound to each local port, in bind order.
-  std::unordered_map<std::uint16_t, std::vector<sock::Socket*>> by_port_;
+  // Endpoints bound to each local port, in bind order.
+  std::unordered_map<std::uint16_t, std::vector<Endpoint*>> by_port_;
 };
 
-}  // namespace udp
-}  // namespace tapir
+}  // namespace tapir::udp

@@ -41,8 +41,8 @@ void fix_checksums(std::vector<std::uint8_t>& frame, bool ip_sum, bool icmp_sum,
   if (tcp_sum && ip[9] == 6 && total >= ihl + 20) {
     std::uint8_t* tcp = ip + ihl;
     store16(tcp + 16, 0);
-    store16(tcp + 16, udp::transport_checksum(Ipv4Address{load32(ip + 12)},
-                                              Ipv4Address{load32(ip + 16)}, 6, {tcp, total - ihl}));
+    store16(tcp + 16, transport_checksum(Ipv4Address{load32(ip + 12)}, Ipv4Address{load32(ip + 16)},
+                                         6, {tcp, total - ihl}));
   }
   if (icmp_sum && ip[9] == 1 && total >= ihl + 8) {
     std::uint8_t* icmp = ip + ihl;

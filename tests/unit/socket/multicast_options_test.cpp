@@ -74,11 +74,11 @@ void inject_group_datagram(Harness& h, const std::string& src, const std::string
 }
 
 std::size_t queued(Harness& h, int fd) {
-  return h.stack().sockets().find(fd)->queue.size();
+  return sock::queue_of(*h.stack().sockets().find(fd))->size();
 }
 
 const sock::Membership& only_membership(Harness& h, int fd) {
-  const auto& list = h.stack().sockets().find(fd)->memberships;
+  const auto& list = h.stack().sockets().find_inet(fd)->memberships;
   REQUIRE(list.size() == 1);
   return list.front();
 }
@@ -93,7 +93,7 @@ TEST_CASE("IP_ADD_MEMBERSHIP of a unicast address is EINVAL", "[socket][multicas
   const int fd = udp_socket(h);
   CHECK(join(api, fd, "10.0.0.7") == -EINVAL);
   CHECK(join(api, fd, "255.255.255.255") == -EINVAL);
-  CHECK(api.find(fd)->memberships.empty());
+  CHECK(api.find_inet(fd)->memberships.empty());
 }
 
 TEST_CASE("joining a group twice on one interface is EADDRINUSE", "[socket][multicast]") {
@@ -106,7 +106,7 @@ TEST_CASE("joining a group twice on one interface is EADDRINUSE", "[socket][mult
   CHECK(join(api, fd, kGroup, "0.0.0.0", 1) == -EADDRINUSE);
   // The same group on the other interface is another membership.
   CHECK(join(api, fd, kGroup, "0.0.0.0", 2) == 0);
-  CHECK(api.find(fd)->memberships.size() == 2);
+  CHECK(api.find_inet(fd)->memberships.size() == 2);
 }
 
 TEST_CASE("dropping a group never joined is EADDRNOTAVAIL", "[socket][multicast]") {
@@ -126,7 +126,7 @@ TEST_CASE("a join naming no interface of ours is ENODEV", "[socket][multicast]")
   const int fd = udp_socket(h);
   CHECK(join(api, fd, kGroup, "0.0.0.0", 9) == -ENODEV);
   CHECK(join(api, fd, kGroup, "10.9.9.9") == -ENODEV);
-  CHECK(api.find(fd)->memberships.empty());
+  CHECK(api.find_inet(fd)->memberships.empty());
 }
 
 TEST_CASE("ip_mreq's interface address and ip_mreqn's index pick the interface",
@@ -170,7 +170,7 @@ TEST_CASE("a membership option shorter than ip_mreq is EINVAL", "[socket][multic
   char longer[sizeof s + 4] = {};
   std::memcpy(longer, &s, sizeof s);
   CHECK(api.setsockopt(fd, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, longer, sizeof longer) == -EINVAL);
-  CHECK(api.find(fd)->memberships.empty());
+  CHECK(api.find_inet(fd)->memberships.empty());
 }
 
 TEST_CASE("a socket joins at most 20 groups (igmp_max_memberships), then ENOBUFS",
@@ -220,7 +220,7 @@ TEST_CASE("IP_ADD_SOURCE_MEMBERSHIP builds an INCLUDE filter, and dropping its l
   CHECK(only_membership(h, fd).filter == igmp::Filter{igmp::FilterMode::include, {b}});
   // INCLUDE {} is no membership at all.
   REQUIRE(source_option(api, fd, IP_DROP_SOURCE_MEMBERSHIP, kGroup, "10.0.0.5") == 0);
-  CHECK(api.find(fd)->memberships.empty());
+  CHECK(api.find_inet(fd)->memberships.empty());
   CHECK(leave(api, fd, kGroup) == -EADDRNOTAVAIL);
 }
 
@@ -313,15 +313,15 @@ TEST_CASE("IP_MULTICAST_IF takes an in_addr or ip_mreqn, and INADDR_ANY resets i
   REQUIRE(api.getsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &got, &len) == 0);
   CHECK(len == sizeof got);
   CHECK(got.s_addr == a.s_addr);
-  CHECK(api.find(fd)->multicast_netif == std::optional<NetifId>(1));
+  CHECK(api.find_inet(fd)->multicast_netif == std::optional<NetifId>(1));
 
   in_addr any = in("0.0.0.0");
   REQUIRE(api.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &any, sizeof any) == 0);
-  CHECK(api.find(fd)->multicast_netif == std::nullopt);
+  CHECK(api.find_inet(fd)->multicast_netif == std::nullopt);
 
   const ip_mreqn by_index = mreqn("0.0.0.0", "0.0.0.0", 2);
   REQUIRE(api.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &by_index, sizeof by_index) == 0);
-  CHECK(api.find(fd)->multicast_netif == std::optional<NetifId>(1));
+  CHECK(api.find_inet(fd)->multicast_netif == std::optional<NetifId>(1));
 
   in_addr foreign = in("10.9.9.9");
   CHECK(api.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &foreign, sizeof foreign) ==

@@ -253,7 +253,7 @@ TEST_CASE("a raw socket's receive queue is bounded by SO_RCVBUF too", "[socket]"
   REQUIRE(set_int(api, fd, SOL_SOCKET, SO_RCVBUF, 1) == 0);  // 2304
   for (std::uint16_t i = 0; i < 10; ++i) h.inject_datagram(echo_request_datagram(1, i, 1000));
   // Each copy is 1028 bytes + 256 overhead: two fit before the charge reaches 2304.
-  CHECK(api.find(fd)->queue.size() == 2);
+  CHECK(sock::queue_of(*api.find(fd))->size() == 2);
   CHECK(h.stats().rawInDelivers == 2);
   CHECK(h.stats().rawRcvbufErrors == 8);
   CHECK(h.stats().icmpOutEchoReps == 10);  // the stack's own answers are unaffected

@@ -30,7 +30,7 @@ void inject_link_broadcast(Harness& h, const Bytes& datagram) {
 }
 
 std::size_t queued(Harness& h, int fd) {
-  return h.stack().sockets().find(fd)->queue.size();
+  return sock::queue_of(*h.stack().sockets().find(fd))->size();
 }
 
 }  // namespace
@@ -269,7 +269,7 @@ TEST_CASE("SO_RCVBUF bounds the receive queue: overflow is dropped and counted, 
     h.inject_datagram(udp_datagram("10.0.0.1", "10.0.0.2", 6000, 5000, pattern(100), 64,
                                    static_cast<std::uint16_t>(i)));
     // Never more than the buffer plus the one datagram that crossed the line.
-    CHECK(api.find(fd)->queued_bytes <= 8000 + cost);
+    CHECK(sock::queue_of(*api.find(fd))->bytes() <= 8000 + cost);
   }
   // Each datagram is charged its data plus the per-message overhead; queueing stops once the
   // charge reaches 8000: ceil(8000 / 356) = 23 datagrams.
@@ -281,7 +281,7 @@ TEST_CASE("SO_RCVBUF bounds the receive queue: overflow is dropped and counted, 
   // The queue holds the first 23, in order; reading makes room again.
   for (int i = 0; i < 23; ++i) CHECK(receive(api, fd).result == 100);
   CHECK(receive(api, fd).result == -EAGAIN);
-  CHECK(api.find(fd)->queued_bytes == 0);
+  CHECK(sock::queue_of(*api.find(fd))->bytes() == 0);
   h.inject_datagram(udp_datagram("10.0.0.1", "10.0.0.2", 6000, 5000, pattern(100)));
   CHECK(queued(h, fd) == 1);
 }

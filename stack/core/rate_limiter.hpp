@@ -1,9 +1,10 @@
-// A token bucket for ICMP error messages (RFC 1812 §4.3.2.8, RFC 1122 §3.2.2 "SHOULD limit").
+// A token bucket: ICMP errors (RFC 1812 §4.3.2.8, RFC 1122 §3.2.2) and TCP challenge ACKs (RFC 5961
+// §7).
 #pragma once
 
 #include "stack/core/time.hpp"
 
-namespace tapir::icmp {
+namespace tapir {
 
 class RateLimiter {
  public:
@@ -22,4 +23,4 @@ class RateLimiter {
   bool started_ = false;
 };
 
-}  // namespace tapir::icmp
+}  // namespace tapir

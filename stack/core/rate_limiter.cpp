@@ -1,9 +1,9 @@
-// A token bucket for ICMP error messages.
-#include "stack/icmp/rate_limiter.hpp"
+// A token bucket: so many events per second, with a burst.
+#include "stack/core/rate_limiter.hpp"
 
 #include <algorithm>
 
-namespace tapir::icmp {
+namespace tapir {
 
 bool RateLimiter::allow(Instant now) {
   if (started_ && now > last_) {
@@ -17,4 +17,4 @@ bool RateLimiter::allow(Instant now) {
   return true;
 }
 
-}  // namespace tapir::icmp
+}  // namespace tapir
