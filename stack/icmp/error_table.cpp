@@ -5,8 +5,6 @@
 #include <array>
 #include <cerrno>
 
-#include "stack/icmp/icmp.hpp"
-
 namespace tapir::icmp {
 
 namespace {

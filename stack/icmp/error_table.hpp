@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <optional>
 
-namespace tapir::icmp {
+#include "stack/icmp/message.hpp"
 
-enum class Type : std::uint8_t;
+namespace tapir::icmp {
 
 struct ErrnoOf {
   int error = 0;

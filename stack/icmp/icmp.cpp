@@ -9,45 +9,6 @@
 
 namespace tapir::icmp {
 
-namespace {
-
-// The fields of a quoted (or about-to-be-quoted) IPv4 header that the rules below need.
-// Quoted headers may be truncated or altered by routers, so no checksum or length check.
-std::optional<ip::Repr> peek_header(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() < ip::min_header_len || (bytes[0] >> 4) != 4) return std::nullopt;
-  ip::Repr r;
-  r.header_len = static_cast<std::uint8_t>((bytes[0] & 0x0f) * 4);
-  if (r.header_len < ip::min_header_len || r.header_len > bytes.size()) return std::nullopt;
-  r.tos = bytes[1];
-  r.total_len = load16(&bytes[2]);
-  r.id = load16(&bytes[4]);
-  const std::uint16_t flags = load16(&bytes[6]);
-  r.dont_fragment = (flags & 0x4000) != 0;
-  r.more_fragments = (flags & 0x2000) != 0;
-  r.fragment_offset = static_cast<std::uint16_t>((flags & 0x1fff) * 8);
-  r.ttl = bytes[8];
-  r.protocol = bytes[9];
-  r.checksum = load16(&bytes[10]);
-  r.src = Ipv4Address{load32(&bytes[12])};
-  r.dst = Ipv4Address{load32(&bytes[16])};
-  return r;
-}
-
-}  // namespace
-
-bool Repr::is_error(Type type) {
-  switch (type) {
-    case Type::dest_unreachable:
-    case Type::source_quench:
-    case Type::redirect:
-    case Type::time_exceeded:
-    case Type::parameter_problem:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Layer::Layer(Context& context, Interfaces& interfaces, ip::Layer& ip, Config config)
     : context_(context),
       interfaces_(interfaces),
@@ -71,11 +32,11 @@ void Layer::input(const ip::Delivery& delivery, Packet& payload) {
     stats.icmpInCsumErrors++;
     return;
   }
-  const std::uint8_t* p = payload.data();
-  const Repr repr{static_cast<Type>(p[0]), p[1], load32(p + 4)};
+  const Repr repr = ConstView(payload.bytes()).repr();
   context_.trace(tapir::Layer::icmp, [&] {
-    return "in type " + std::to_string(p[0]) + " code " + std::to_string(p[1]) + " from " +
-           delivery.header.src.to_string() + " len " + std::to_string(payload.size());
+    return "in type " + std::to_string(static_cast<int>(repr.type)) + " code " +
+           std::to_string(repr.code) + " from " + delivery.header.src.to_string() + " len " +
+           std::to_string(payload.size());
   });
   switch (repr.type) {
     case Type::echo_request:
@@ -134,10 +95,10 @@ void Layer::reply_echo(const ip::Delivery& delivery, const Packet& payload) {
   // RFC 792: the reply carries the request's identifier, sequence number and data; only
   // the type changes, so the checksum is patched (RFC 1624) rather than recomputed.
   Packet reply = Packet::copy_of(payload.bytes());
-  std::uint8_t* p = reply.data();
-  const std::uint16_t old_word = load16(p);
-  p[0] = static_cast<std::uint8_t>(Type::echo_reply);
-  store16(p + 2, checksum_update(load16(p + 2), old_word, load16(p)));
+  View m(reply.bytes());
+  const std::uint16_t old_word = m.type_code_word();
+  m.set_type(Type::echo_reply);
+  m.set_checksum(checksum_update(m.checksum(), old_word, m.type_code_word()));
   context_.stats().icmpOutMsgs++;
   context_.stats().icmpOutEchoReps++;
   // RFC 1122 §3.2.2.6: the reply's source is the address the request was sent to; the TOS
@@ -162,7 +123,7 @@ void Layer::reply_timestamp(const ip::Delivery& delivery, const Packet& payload)
   store32(body + 8, stamp);
   context_.stats().icmpOutTimestampReps++;
   send(delivery.header.dst, delivery.header.src,
-       Repr{Type::timestamp_reply, 0, load32(payload.data() + 4)}, body);
+       Repr{Type::timestamp_reply, 0, ConstView(payload.bytes()).rest()}, body);
 }
 
 void Layer::reply_address_mask(const ip::Delivery& delivery, const Packet& payload) {
@@ -174,13 +135,13 @@ void Layer::reply_address_mask(const ip::Delivery& delivery, const Packet& paylo
   // RFC 1122 §3.2.2.9: reply to a broadcast request goes to the broadcast address.
   const Ipv4Address dst =
       delivery.header.src.is_unspecified() ? Ipv4Address::broadcast() : delivery.header.src;
-  send(netif.address->address, dst, Repr{Type::address_mask_reply, 0, load32(payload.data() + 4)},
-       body);
+  send(netif.address->address, dst,
+       Repr{Type::address_mask_reply, 0, ConstView(payload.bytes()).rest()}, body);
 }
 
 void Layer::report_error(const ip::Delivery& delivery, const Repr& repr, const Packet& payload) {
   const auto quoted = payload.bytes().subspan(header_len);
-  auto original = peek_header(quoted);
+  auto original = ip::peek(quoted);
   // RFC 792: the error quotes the header and at least 8 bytes of the datagram's data.
   if (!original || quoted.size() < original->header_len + 8U) {
     context_.stats().icmpInErrors++;
@@ -205,7 +166,7 @@ void Layer::report_error(const ip::Delivery& delivery, const Repr& repr, const P
 
 void Layer::send_error(Type type, std::uint8_t code, std::uint32_t rest,
                        std::span<const std::uint8_t> original, bool original_to_group) {
-  auto header = peek_header(original);
+  auto header = ip::peek(original);
   if (!header) return;
   // RFC 1122 §3.2.2 (and RFC 1812 §4.3.2.7): never send an error about
   //  - an ICMP error message (errors about errors loop forever),
@@ -219,7 +180,7 @@ void Layer::send_error(Type type, std::uint8_t code, std::uint32_t rest,
   if (ip_.is_broadcast(header->dst) || ip_.is_broadcast(src)) return;
   if (header->protocol == ip::protocol::icmp) {
     if (original.size() <= header->header_len) return;
-    const auto quoted_type = static_cast<Type>(original[header->header_len]);
+    const Type quoted_type = ConstView(original.subspan(header->header_len)).type();
     if (Repr::is_error(quoted_type)) return;
   }
   // RFC 1812 §4.3.2.8 / RFC 1122 §3.2.2: limit the rate of error messages.
@@ -281,12 +242,7 @@ bool Layer::send_echo_request(Ipv4Address dst, std::uint16_t id, std::uint16_t s
                               std::span<const std::uint8_t> data, const ip::SendOptions& options) {
   context_.stats().icmpOutEchos++;
   const std::uint32_t rest = (std::uint32_t{id} << 16) | sequence;
-  Packet p(header_len + data.size());
-  std::copy(data.begin(), data.end(), p.data() + header_len);
-  p.data()[0] = static_cast<std::uint8_t>(Type::echo_request);
-  p.data()[1] = 0;
-  store32(p.data() + 4, rest);
-  store16(p.data() + 2, internet_checksum(p.bytes()));
+  Packet p = build(Repr{Type::echo_request, 0, rest}, data);
   context_.stats().icmpOutMsgs++;
   return ip_.send(Ipv4Address::any(), dst, ip::protocol::icmp, std::move(p), options) ==
          ip::SendError::none;
@@ -314,13 +270,7 @@ void Layer::count_out(Type type) {
 
 void Layer::send(Ipv4Address src, Ipv4Address dst, const Repr& repr,
                  std::span<const std::uint8_t> body, const ip::SendOptions& options) {
-  Packet p(header_len + body.size());
-  std::uint8_t* h = p.data();
-  h[0] = static_cast<std::uint8_t>(repr.type);
-  h[1] = repr.code;
-  store32(h + 4, repr.rest);
-  std::copy(body.begin(), body.end(), h + header_len);
-  store16(h + 2, internet_checksum(p.bytes()));
+  Packet p = build(repr, body);
   context_.stats().icmpOutMsgs++;
   if (ip_.send(src, dst, ip::protocol::icmp, std::move(p), options) != ip::SendError::none) {
     context_.stats().icmpOutErrors++;

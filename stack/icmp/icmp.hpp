@@ -12,51 +12,11 @@
 #include "stack/core/dispatch.hpp"
 #include "stack/core/packet.hpp"
 #include "stack/core/rate_limiter.hpp"
+#include "stack/icmp/message.hpp"
 #include "stack/ip/ipv4.hpp"
 #include "stack/ip/transport_error.hpp"
 
 namespace tapir::icmp {
-
-inline constexpr std::size_t header_len = 8;
-
-enum class Type : std::uint8_t {
-  echo_reply = 0,
-  dest_unreachable = 3,
-  source_quench = 4,
-  redirect = 5,
-  echo_request = 8,
-  time_exceeded = 11,
-  parameter_problem = 12,
-  timestamp = 13,
-  timestamp_reply = 14,
-  address_mask_request = 17,
-  address_mask_reply = 18,
-};
-
-namespace unreachable {  // RFC 792 / RFC 1122 §3.2.2.1 codes
-inline constexpr std::uint8_t net = 0;
-inline constexpr std::uint8_t host = 1;
-inline constexpr std::uint8_t protocol = 2;
-inline constexpr std::uint8_t port = 3;
-inline constexpr std::uint8_t fragmentation_needed = 4;
-}  // namespace unreachable
-
-namespace time_exceeded {
-inline constexpr std::uint8_t ttl = 0;
-inline constexpr std::uint8_t reassembly = 1;
-}  // namespace time_exceeded
-
-inline constexpr std::uint8_t redirect_host = 1;
-
-// An ICMP message's fixed part; `rest` is the 4 bytes after the checksum (id/seq, pointer,
-// gateway, next-hop MTU, ...).
-struct Repr {
-  Type type = Type::echo_reply;
-  std::uint8_t code = 0;
-  std::uint32_t rest = 0;
-
-  static bool is_error(Type type);
-};
 
 // An ICMP error delivered upward, to the transport that sent the quoted datagram: what the
 // transport needs (ip::TransportError, errno included) and the message itself.

@@ -17,20 +17,18 @@ Duration tenths(std::uint32_t n) {
 }
 
 Query parse_query(std::span<const std::uint8_t> b) {
+  const ConstView m(b);
   Query q;
-  q.group = Ipv4Address{load32(b.data() + 4)};
+  q.group = m.group();
   if (b.size() == v1v2_len) {
     // RFC 2236 §4 / RFC 3376 §7.1: a v1 query has Max Resp Time 0, to be read as 10 s.
-    q.version = b[1] == 0 ? 1 : 2;
-    q.max_resp_time = q.version == 1 ? tenths(100) : tenths(b[1]);
+    q.version = m.max_resp_code() == 0 ? 1 : 2;
+    q.max_resp_time = q.version == 1 ? tenths(100) : tenths(m.max_resp_code());
     return q;
   }
   q.version = 3;
-  q.max_resp_time = decode_max_resp_code(b[1]);
-  const std::size_t count = load16(b.data() + 10);
-  for (std::size_t i = 0; i < count; ++i) {
-    q.sources.emplace_back(load32(b.data() + v3_query_min_len + 4 * i));
-  }
+  q.max_resp_time = decode_max_resp_code(m.max_resp_code());
+  for (std::size_t i = 0; i < m.source_count(); ++i) q.sources.push_back(m.source(i));
   return q;
 }
 
@@ -48,11 +46,11 @@ void emit_record(std::vector<std::uint8_t>& out, RecordType type, Ipv4Address gr
 
 Packet finish_v3_report(std::vector<std::uint8_t>& body, std::uint16_t record_count) {
   Packet p(v3_report_header_len + body.size());
-  std::uint8_t* h = p.data();
-  h[0] = type::v3_membership_report;
-  store16(h + 6, record_count);
-  std::copy(body.begin(), body.end(), h + v3_report_header_len);
-  store16(h + 2, internet_checksum(p.bytes()));
+  View m(p.bytes());
+  m.set_type(type::v3_membership_report);
+  m.set_record_count(record_count);
+  std::copy(body.begin(), body.end(), p.data() + v3_report_header_len);
+  m.set_checksum(internet_checksum(p.bytes()));
   body.clear();
   return p;
 }
@@ -73,23 +71,24 @@ Duration decode_max_resp_code(std::uint8_t code) {
 Message parse(std::span<const std::uint8_t> b) {
   if (b.size() < v1v2_len) return ParseError::too_short;
   if (internet_checksum(b) != 0) return ParseError::bad_checksum;
-  switch (b[0]) {
+  const ConstView m(b);
+  switch (m.type()) {
     case type::membership_query:
       // RFC 3376 §7.1: lengths 9-11 are no query of any version.
       if (b.size() != v1v2_len && b.size() < v3_query_min_len) return ParseError::bad_length;
       if (b.size() >= v3_query_min_len &&
-          b.size() < v3_query_min_len + 4 * std::size_t{load16(b.data() + 10)}) {
+          b.size() < v3_query_min_len + 4 * std::size_t{m.source_count()}) {
         return ParseError::bad_length;
       }
       return parse_query(b);
     case type::v1_membership_report:
     case type::v2_membership_report:
     case type::v2_leave_group:
-      return MembershipMessage{b[0], Ipv4Address{load32(b.data() + 4)}};
+      return MembershipMessage{m.type(), m.group()};
     case type::v3_membership_report:
       return V3Report{};
     default:
-      return UnknownType{b[0]};
+      return UnknownType{m.type()};
   }
 }
 
@@ -124,10 +123,10 @@ std::vector<Packet> build_v3_reports(const std::vector<GroupRecord>& records, st
 
 Packet build_v1v2(std::uint8_t message_type, Ipv4Address group) {
   Packet p(v1v2_len);
-  std::uint8_t* h = p.data();
-  h[0] = message_type;
-  store32(h + 4, group.value());
-  store16(h + 2, internet_checksum(p.bytes()));
+  View m(p.bytes());
+  m.set_type(message_type);
+  m.set_group(group);
+  m.set_checksum(internet_checksum(p.bytes()));
   return p;
 }
 

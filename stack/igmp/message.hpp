@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
 #include "stack/core/address.hpp"
+#include "stack/core/bytes.hpp"
 #include "stack/core/packet.hpp"
 #include "stack/core/time.hpp"
 #include "stack/igmp/filter.hpp"
@@ -25,6 +27,34 @@ inline constexpr std::uint8_t v3_membership_report = 0x22;
 inline constexpr Ipv4Address all_systems{224, 0, 0, 1};      // RFC 1112 §4
 inline constexpr Ipv4Address all_routers{224, 0, 0, 2};      // RFC 2236 §3: leaves go here
 inline constexpr Ipv4Address all_v3_routers{224, 0, 0, 22};  // RFC 3376 §4.2.14
+
+// Named fields over the 8 bytes every IGMP message starts with, and the fields of a v3 query
+// and a v3 report that follow (RFC 3376 §4.1, §4.2); the caller checks the length first.
+template <typename Byte>
+class BasicView {
+ public:
+  explicit BasicView(std::span<Byte> bytes) : p_(bytes.data()) {}
+
+  std::uint8_t type() const { return p_[0]; }
+  std::uint8_t max_resp_code() const { return p_[1]; }  // v1: unused (0); v3 reports: reserved
+  std::uint16_t checksum() const { return load16(p_ + 2); }
+  Ipv4Address group() const { return Ipv4Address{load32(p_ + 4)}; }
+  // v3 query (12 bytes and more): the number of sources, and the i-th of them.
+  std::uint16_t source_count() const { return load16(p_ + 10); }
+  Ipv4Address source(std::size_t i) const { return Ipv4Address{load32(p_ + 12 + 4 * i)}; }
+
+  void set_type(std::uint8_t v) requires(!std::is_const_v<Byte>) { p_[0] = v; }
+  void set_checksum(std::uint16_t v) requires(!std::is_const_v<Byte>) { store16(p_ + 2, v); }
+  void set_group(Ipv4Address a) requires(!std::is_const_v<Byte>) { store32(p_ + 4, a.value()); }
+  // v3 report: the number of group records (bytes 6-7).
+  void set_record_count(std::uint16_t v) requires(!std::is_const_v<Byte>) { store16(p_ + 6, v); }
+
+ private:
+  Byte* p_;
+};
+
+using View = BasicView<std::uint8_t>;
+using ConstView = BasicView<const std::uint8_t>;
 
 // RFC 3376 §4.2.12: Group Record Types.
 enum class RecordType : std::uint8_t {

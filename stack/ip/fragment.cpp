@@ -5,18 +5,11 @@
 
 #include "stack/core/bytes.hpp"
 #include "stack/core/checksum.hpp"
+#include "stack/ip/ipv4_header.hpp"
 
 namespace tapir::ip {
 
 namespace {
-
-constexpr std::size_t kMinHeader = 20;
-constexpr std::uint16_t kFlagDf = 0x4000;
-constexpr std::uint16_t kFlagMf = 0x2000;
-constexpr std::uint16_t kOffsetMask = 0x1fff;
-constexpr std::uint8_t kOptionEol = 0;
-constexpr std::uint8_t kOptionNop = 1;
-constexpr std::uint8_t kOptionCopied = 0x80;
 
 // The header every fragment after the first carries: the fixed 20 bytes and only the options
 // whose copied flag is set (RFC 791 §3.1 "Options": "the copy flag indicates that this option
@@ -24,12 +17,12 @@ constexpr std::uint8_t kOptionCopied = 0x80;
 // a final EOL. RFC 791 would also allow EOL then zero padding, but some decoders (libtins 4.0)
 // refuse bytes after an EOL, and NOP filler is what Linux's ip_options_fragment leaves too.
 std::vector<std::uint8_t> later_fragment_header(std::span<const std::uint8_t> header) {
-  std::vector<std::uint8_t> out(header.begin(), header.begin() + kMinHeader);
-  std::size_t i = kMinHeader;
+  std::vector<std::uint8_t> out(header.begin(), header.begin() + min_header_len);
+  std::size_t i = min_header_len;
   while (i < header.size()) {
     const std::uint8_t type = header[i];
-    if (type == kOptionEol) break;
-    if (type == kOptionNop) {
+    if (type == option::end) break;
+    if (type == option::nop) {
       ++i;
       continue;
     }
@@ -37,17 +30,17 @@ std::vector<std::uint8_t> later_fragment_header(std::span<const std::uint8_t> he
     // so this only guards against a caller that skipped validation.
     if (i + 1 >= header.size() || header[i + 1] < 2 || i + header[i + 1] > header.size()) break;
     const std::size_t len = header[i + 1];
-    if ((type & kOptionCopied) != 0) {
+    if ((type & option::copied) != 0) {
       out.insert(out.end(), header.begin() + static_cast<std::ptrdiff_t>(i),
                  header.begin() + static_cast<std::ptrdiff_t>(i + len));
     }
     i += len;
   }
   if (out.size() % 4 != 0) {
-    out.resize(out.size() + 3 - out.size() % 4, kOptionNop);
-    out.push_back(kOptionEol);
+    out.resize(out.size() + 3 - out.size() % 4, option::nop);
+    out.push_back(option::end);
   }
-  out[0] = static_cast<std::uint8_t>(0x40 | (out.size() / 4));
+  View(std::span<std::uint8_t>(out)).set_version_and_header_len(out.size());
   return out;
 }
 
@@ -56,42 +49,44 @@ std::vector<std::uint8_t> later_fragment_header(std::span<const std::uint8_t> he
 Packet make_fragment(std::span<const std::uint8_t> header, std::span<const std::uint8_t> payload,
                      std::uint16_t high_flags, std::size_t offset, bool more) {
   Packet p(header.size() + payload.size());
-  std::uint8_t* h = p.data();
-  std::copy(header.begin(), header.end(), h);
-  std::copy(payload.begin(), payload.end(), h + header.size());
-  store16(h + 2, static_cast<std::uint16_t>(p.size()));
-  store16(h + 6, static_cast<std::uint16_t>(high_flags | (more ? kFlagMf : 0) | (offset / 8)));
-  store16(h + 10, 0);
-  store16(h + 10, internet_checksum({h, header.size()}));
+  std::copy(header.begin(), header.end(), p.data());
+  std::copy(payload.begin(), payload.end(), p.data() + header.size());
+  View h(p.bytes());
+  h.set_total_len(static_cast<std::uint16_t>(p.size()));
+  h.set_flags_offset(
+      static_cast<std::uint16_t>(high_flags | (more ? flags::more_fragments : 0) | (offset / 8)));
+  h.set_checksum(0);
+  h.set_checksum(internet_checksum(p.bytes().first(header.size())));
   return p;
 }
 
 }  // namespace
 
 std::vector<Packet> fragment(std::span<const std::uint8_t> datagram, std::size_t mtu) {
-  if (datagram.size() < kMinHeader) return {};
-  const std::size_t header_len = std::size_t{datagram[0] & 0x0fU} * 4U;
-  const std::size_t total_len = load16(datagram.data() + 2);
-  if (header_len < kMinHeader || total_len < header_len || total_len > datagram.size()) return {};
+  if (datagram.size() < min_header_len) return {};
+  const ConstView in(datagram);
+  const std::size_t header_len = in.header_len();
+  const std::size_t total_len = in.total_len();
+  if (header_len < min_header_len || total_len < header_len || total_len > datagram.size())
+    return {};
   datagram = datagram.first(total_len);  // link padding is not part of the datagram
 
   // Nothing to split: DF only forbids fragmenting, so a datagram that fits goes as it is.
   if (total_len <= mtu) return {Packet::copy_of(datagram)};
 
-  const std::uint16_t flags_offset = load16(datagram.data() + 6);
   // RFC 791 §3.2: "If the Don't Fragment flag is set, then internet fragmentation of this
   // datagram is NOT permitted"; the caller sends ICMP fragmentation needed (RFC 1191).
-  if ((flags_offset & kFlagDf) != 0) return {};
+  if (in.dont_fragment()) return {};
   // RFC 791 §3.2: every fragment but the last carries a multiple of 8 octets, so the first
   // (which carries every option) must hold its header and at least 8 octets.
   if (mtu < header_len + 8) return {};
 
   // A router re-fragmenting a fragment (RFC 791 §3.2): offsets continue from the input's own
   // offset, and the last piece keeps the input's MF, since more of the original follows it.
-  const std::size_t base_offset = static_cast<std::size_t>(flags_offset & kOffsetMask) * 8;
-  const bool input_more = (flags_offset & kFlagMf) != 0;
+  const std::size_t base_offset = in.fragment_offset();
+  const bool input_more = in.more_fragments();
   // The reserved bit (RFC 791 "Bit 0: reserved") is copied as it was; DF is known to be clear.
-  const auto high_flags = static_cast<std::uint16_t>(flags_offset & 0x8000);
+  const auto high_flags = static_cast<std::uint16_t>(in.flags_offset() & flags::reserved);
 
   const auto first_header = datagram.first(header_len);
   const auto payload = datagram.subspan(header_len);

@@ -232,11 +232,13 @@ void Layer::forward(Netif& in, Packet&& datagram, const Repr& header, bool link_
     report(Problem::fragmentation_needed, out.mtu, datagram.bytes(), link_broadcast);
     return;
   }
-  // RFC 1812 §5.3.1 + RFC 1624: decrement TTL and patch the checksum incrementally.
-  std::uint8_t* h = datagram.data();
-  const std::uint16_t old_word = load16(h + 8);
-  h[8] = static_cast<std::uint8_t>(h[8] - 1);
-  store16(h + 10, checksum_update(load16(h + 10), old_word, load16(h + 8)));
+  // RFC 1812 §5.3.1 + RFC 1624: decrement TTL and patch the checksum incrementally (the TTL
+  // is the high byte of the 16-bit word it shares with the protocol).
+  View h(datagram.bytes());
+  const auto word = [&h] { return static_cast<std::uint16_t>((h.ttl() << 8) | h.protocol()); };
+  const std::uint16_t old_word = word();
+  h.set_ttl(static_cast<std::uint8_t>(h.ttl() - 1));
+  h.set_checksum(checksum_update(h.checksum(), old_word, word()));
   stats.ipForwDatagrams++;
   context_.trace(tapir::Layer::ip, [&] {
     return "forward " + describe(header) + " via " + out.name + " " + next_hop.to_string();
@@ -312,17 +314,17 @@ SendError Layer::send_datagram(Packet&& datagram, const SendOptions& options) {
     stats.ipOutDiscards++;
     return SendError::too_big;
   }
-  std::uint8_t* p = datagram.data();
-  const std::size_t header_len = static_cast<std::size_t>(p[0] & 0x0f) * 4;
-  if ((p[0] >> 4) != 4 || header_len < min_header_len || header_len > datagram.size()) {
+  View h(datagram.bytes());
+  const std::size_t header_len = h.header_len();
+  if (h.version() != 4 || header_len < min_header_len || header_len > datagram.size()) {
     stats.ipOutDiscards++;
     return SendError::bad_source;
   }
   // As Linux's raw(7) with IP_HDRINCL: total length and checksum are always filled in, the
   // ID and the source address only when zero.
-  const Ipv4Address dst{load32(p + 16)};
-  store16(p + 2, static_cast<std::uint16_t>(datagram.size()));
-  if (load16(p + 4) == 0) store16(p + 4, next_id_++);
+  const Ipv4Address dst = h.dst();
+  h.set_total_len(static_cast<std::uint16_t>(datagram.size()));
+  if (h.id() == 0) h.set_id(next_id_++);
   std::optional<Hop> hop;
   if (!is_local(dst)) {
     hop = choose_hop(dst, options);
@@ -331,7 +333,7 @@ SendError Layer::send_datagram(Packet&& datagram, const SendOptions& options) {
       return SendError::no_route;
     }
   }
-  if (load32(p + 12) == 0) {
+  if (h.src().is_unspecified()) {
     Ipv4Address src = dst;  // a local destination hears from itself
     if (hop) {
       if (!hop->out->address) {
@@ -340,7 +342,7 @@ SendError Layer::send_datagram(Packet&& datagram, const SendOptions& options) {
       }
       src = hop->out->address->address;
     }
-    store32(p + 12, src.value());
+    h.set_src(src);
   }
   fill_checksum(datagram.bytes());
   auto parsed = Repr::parse(datagram.bytes());

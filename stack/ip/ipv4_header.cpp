@@ -8,9 +8,6 @@ namespace tapir::ip {
 
 namespace {
 
-constexpr std::uint8_t option_end = 0;
-constexpr std::uint8_t option_nop = 1;
-
 // RFC 791 §3.1 "Options" / RFC 1122 §3.2.1.8: walk the list so a malformed length can never
 // read past the header; unknown options are skipped by their length. Returns the offset of
 // the bad octet (from the header start), or 0 when the list is well formed.
@@ -18,8 +15,8 @@ std::size_t check_options(std::span<const std::uint8_t> header) {
   std::size_t i = min_header_len;
   while (i < header.size()) {
     const std::uint8_t type = header[i];
-    if (type == option_end) return 0;
-    if (type == option_nop) {
+    if (type == option::end) return 0;
+    if (type == option::nop) {
       ++i;
       continue;
     }
@@ -31,28 +28,42 @@ std::size_t check_options(std::span<const std::uint8_t> header) {
   return 0;
 }
 
+// Every field of the fixed header, unchecked.
+Repr fields_of(const ConstView& h) {
+  Repr r;
+  r.tos = h.tos();
+  r.total_len = h.total_len();
+  r.id = h.id();
+  r.dont_fragment = h.dont_fragment();
+  r.more_fragments = h.more_fragments();
+  r.fragment_offset = h.fragment_offset();
+  r.ttl = h.ttl();
+  r.protocol = h.protocol();
+  r.checksum = h.checksum();
+  r.src = h.src();
+  r.dst = h.dst();
+  r.header_len = static_cast<std::uint8_t>(h.header_len());
+  return r;
+}
+
 }  // namespace
+
+std::optional<Repr> peek(std::span<const std::uint8_t> bytes) {
+  if (bytes.size() < min_header_len) return std::nullopt;
+  const ConstView h(bytes);
+  if (h.version() != 4 || h.header_len() < min_header_len || h.header_len() > bytes.size()) {
+    return std::nullopt;
+  }
+  return fields_of(h);
+}
 
 std::variant<Repr, HeaderError> Repr::parse(std::span<const std::uint8_t> bytes, Repr* partial) {
   if (bytes.size() < min_header_len) return HeaderError::truncated;
-  const std::uint8_t* p = bytes.data();
-  Repr r;
-  r.tos = p[1];
-  r.total_len = load16(p + 2);
-  r.id = load16(p + 4);
-  const std::uint16_t flags_offset = load16(p + 6);
-  r.dont_fragment = (flags_offset & 0x4000) != 0;
-  r.more_fragments = (flags_offset & 0x2000) != 0;
-  r.fragment_offset = static_cast<std::uint16_t>((flags_offset & 0x1fff) * 8);
-  r.ttl = p[8];
-  r.protocol = p[9];
-  r.checksum = load16(p + 10);
-  r.src = Ipv4Address{load32(p + 12)};
-  r.dst = Ipv4Address{load32(p + 16)};
-  r.header_len = static_cast<std::uint8_t>((p[0] & 0x0f) * 4);
+  const ConstView h(bytes);
+  Repr r = fields_of(h);
   if (partial) *partial = r;
 
-  if ((p[0] >> 4) != 4) return HeaderError::bad_version;
+  if (h.version() != 4) return HeaderError::bad_version;
   if (r.header_len < min_header_len || r.header_len > bytes.size()) {
     return HeaderError::bad_header_len;
   }
@@ -70,34 +81,34 @@ std::variant<Repr, HeaderError> Repr::parse(std::span<const std::uint8_t> bytes,
 
 void Repr::emit(std::span<std::uint8_t> out) {
   header_len = static_cast<std::uint8_t>(emitted_len());
-  std::uint8_t* p = out.data();
-  p[0] = static_cast<std::uint8_t>(0x40 | (header_len / 4));
-  p[1] = tos;
-  store16(p + 2, total_len);
-  store16(p + 4, id);
-  const auto flags =
-      static_cast<std::uint16_t>((dont_fragment ? 0x4000 : 0) | (more_fragments ? 0x2000 : 0) |
-                                 ((fragment_offset / 8) & 0x1fff));
-  store16(p + 6, flags);
-  p[8] = ttl;
-  p[9] = protocol;
-  store16(p + 10, 0);
-  store32(p + 12, src.value());
-  store32(p + 16, dst.value());
+  View h(out);
+  h.set_version_and_header_len(header_len);
+  h.set_tos(tos);
+  h.set_total_len(total_len);
+  h.set_id(id);
+  h.set_flags_offset(static_cast<std::uint16_t>((dont_fragment ? flags::dont_fragment : 0) |
+                                                (more_fragments ? flags::more_fragments : 0) |
+                                                ((fragment_offset / 8) & flags::offset_mask)));
+  h.set_ttl(ttl);
+  h.set_protocol(protocol);
+  h.set_checksum(0);
+  h.set_src(src);
+  h.set_dst(dst);
   if (router_alert) {
-    // RFC 2113 §2.1: type 148 (copied, class 0, number 20), length 4, value 0.
-    p[20] = 0x94;
-    p[21] = 4;
-    store16(p + 22, 0);
+    // RFC 2113 §2.1: the option, length 4, value 0 ("every router examines the packet").
+    std::uint8_t* o = out.data() + min_header_len;
+    o[0] = option::router_alert;
+    o[1] = 4;
+    store16(o + 2, 0);
   }
   checksum = internet_checksum(out.first(header_len));
-  store16(p + 10, checksum);
+  h.set_checksum(checksum);
 }
 
 void fill_checksum(std::span<std::uint8_t> header) {
-  const std::size_t len = static_cast<std::size_t>(header[0] & 0x0f) * 4;
-  store16(header.data() + 10, 0);
-  store16(header.data() + 10, internet_checksum(header.first(len)));
+  View h(header);
+  h.set_checksum(0);
+  h.set_checksum(internet_checksum(header.first(h.header_len())));
 }
 
 }  // namespace tapir::ip

@@ -9,11 +9,6 @@
 
 namespace tapir::ip {
 
-namespace {
-// Fragment 0's reserved bit and DF survive reassembly; MF and the offset describe a piece.
-constexpr std::uint16_t kFlagsKept = 0xc000;
-}  // namespace
-
 std::size_t Reassembler::KeyHash::operator()(const Key& k) const {
   // splitmix64's finalizer over every key bit and the per-stack seed: the fields an attacker
   // varies (id, source) change every output bit, and without the seed it cannot predict which.
@@ -151,11 +146,14 @@ bool Reassembler::try_complete(Queue& q, Packet& out) const {
     std::copy(payload.begin(), payload.end(), h + header_len + offset);
   }
   // RFC 791 §3.2 reassembly: the result is fragment 0's header (its options are the
-  // datagram's) describing the whole: its length, no MF, offset 0.
-  store16(h + 2, static_cast<std::uint16_t>(p.size()));
-  store16(h + 6, static_cast<std::uint16_t>(load16(h + 6) & kFlagsKept));
-  store16(h + 10, 0);
-  store16(h + 10, internet_checksum({h, header_len}));
+  // datagram's) describing the whole: its length, no MF, offset 0. Fragment 0's reserved bit
+  // and DF survive.
+  View v(p.bytes());
+  v.set_total_len(static_cast<std::uint16_t>(p.size()));
+  v.set_flags_offset(
+      static_cast<std::uint16_t>(v.flags_offset() & (flags::reserved | flags::dont_fragment)));
+  v.set_checksum(0);
+  v.set_checksum(internet_checksum({h, header_len}));
   out = std::move(p);
   return true;
 }

@@ -639,9 +639,10 @@ bool Api::deliver_raw(const ip::Delivery& d) {
 }
 
 void Api::deliver_frame(const Netif& netif, std::span<const std::uint8_t> frame, bool outgoing) {
-  if (frame.size() < eth::header_len) return;
-  const MacAddress dst = MacAddress::from(frame.data());
-  const std::uint16_t ethertype = load16(frame.data() + 12);
+  const auto header = eth::Repr::parse(frame);
+  if (!header) return;
+  const MacAddress dst = header->dst;
+  const std::uint16_t ethertype = header->ethertype;
   std::uint8_t type = PACKET_OTHERHOST;
   if (outgoing) {
     type = PACKET_OUTGOING;

@@ -72,7 +72,7 @@ class BasicView {
   std::uint16_t dst_port() const { return load16(p_ + 2); }
   SeqNum seq() const { return SeqNum{load32(p_ + 4)}; }
   SeqNum ack() const { return SeqNum{load32(p_ + 8)}; }
-  std::size_t data_offset() const { return std::size_t{p_[12] >> 4} * 4; }  // in bytes
+  std::size_t data_offset() const { return std::size_t{p_[12]} / 16 * 4; }  // in bytes
   std::uint8_t flags() const { return p_[13]; }
   std::uint16_t window() const { return load16(p_ + 14); }
   std::uint16_t checksum() const { return load16(p_ + 16); }
