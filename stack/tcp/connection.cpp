@@ -27,11 +27,11 @@ Connection::Connection(Layer& layer, const FourTuple& tuple, const UserOptions& 
       context_(layer.context()),
       tuple_(tuple),
       options_(options),
-      rto_(layer.config().rto),
+      sender_(layer.config().rto, options.sndbuf, make_reno()),
+      receiver_(options.rcvbuf),
+      timers_(context_.timers(), [this](Timer t, Instant now) { timer_fired(t, now); }),
       challenge_acks_(layer.config().challenge_acks_per_second,
                       layer.config().challenge_acks_per_second) {
-  send_buf_.set_capacity(options_.sndbuf);
-  recv_buf_.set_capacity(options_.rcvbuf);
   last_heard_ = context_.now();
 }
 
@@ -76,10 +76,10 @@ std::uint32_t Connection::ts_now(Instant now) const {
 
 Options Connection::syn_options() const {
   Options o;
-  o.mss = recv_mss_;
+  o.mss = receiver_.mss();
   const Config& config = layer_.config();
   const bool answering = state_ == State::syn_received;
-  if (config.window_scaling && (!answering || wscale_ok_)) o.window_scale = rcv_wscale_;
+  if (config.window_scaling && (!answering || wscale_ok_)) o.window_scale = receiver_.scale();
   if (config.sack && (!answering || sack_ok_)) o.sack_permitted = true;
   if (config.timestamps && (!answering || ts_ok_)) {
     o.timestamps = Timestamps{ts_now(context_.now()), answering ? ts_recent_ : 0};
@@ -88,17 +88,15 @@ Options Connection::syn_options() const {
 }
 
 void Connection::choose_our_side(Instant now) {
-  iss_ = layer_.config().isn_for_tests ? SeqNum{*layer_.config().isn_for_tests}
-                                       : layer_.isn().isn(tuple_.local, tuple_.local_port,
-                                                          tuple_.remote, tuple_.remote_port, now);
+  sender_.open(layer_.config().isn_for_tests
+                   ? SeqNum{*layer_.config().isn_for_tests}
+                   : layer_.isn().isn(tuple_.local, tuple_.local_port, tuple_.remote,
+                                      tuple_.remote_port, now));
   ts_offset_ = layer_.isn().timestamp_offset(tuple_.local, tuple_.local_port, tuple_.remote,
                                              tuple_.remote_port);
-  snd_una_ = iss_;
-  snd_nxt_ = iss_;
-  snd_max_ = iss_;
-  recv_mss_ = options_.user_mss != 0 ? std::min(options_.user_mss, layer_.mss_for(tuple_.remote))
-                                     : layer_.mss_for(tuple_.remote);
-  rcv_wscale_ = layer_.config().window_scaling ? scale_for(options_.rcvbuf) : 0;
+  const std::uint16_t route_mss = layer_.mss_for(tuple_.remote);
+  receiver_.set_mss(options_.user_mss != 0 ? std::min(options_.user_mss, route_mss) : route_mss);
+  receiver_.set_scale(layer_.config().window_scaling ? scale_for(options_.rcvbuf) : 0);
 }
 
 void Connection::open_active(Instant now) {
@@ -111,35 +109,25 @@ void Connection::negotiate(const Options& peer) {
   const Config& config = layer_.config();
   wscale_ok_ = config.window_scaling && peer.window_scale.has_value();
   snd_wscale_ = wscale_ok_ ? *peer.window_scale : 0;
-  if (!wscale_ok_) rcv_wscale_ = 0;
+  if (!wscale_ok_) receiver_.set_scale(0);
   ts_ok_ = config.timestamps && peer.timestamps.has_value();
   if (ts_ok_) ts_recent_ = peer.timestamps->value;
   sack_ok_ = config.sack && peer.sack_permitted;
   // RFC 9293 §3.7.1: send no more than the peer's MSS (536 if it gave none), nor more than our
   // own interface allows; RFC 6691: the options we put in every segment come out of it.
-  std::uint16_t mss = std::min(peer.mss.value_or(default_mss), recv_mss_);
+  std::uint16_t mss = std::min(peer.mss.value_or(default_mss), receiver_.mss());
   if (options_.user_mss != 0) mss = std::min(mss, options_.user_mss);
   if (ts_ok_) mss = static_cast<std::uint16_t>(mss - 12);
-  send_mss_ = std::max<std::uint16_t>(mss, 64);
-  // The receive ring may be asked to hold up to one scaling unit past SO_RCVBUF, because an
-  // advertised window is rounded up rather than let the right edge move left (§3.8.6).
-  recv_buf_.set_capacity(options_.rcvbuf + (std::size_t{1} << rcv_wscale_));
-  // RFC 6928: the initial window is min(10 * MSS, max(2 * MSS, 14600)).
-  const std::uint32_t n = layer_.config().initial_window_segments;
-  cwnd_ = std::min(n * send_mss_, std::max(2U * send_mss_, 14600U));
+  sender_.set_mss(std::max<std::uint16_t>(mss, 64), config.initial_window_segments);
+  receiver_.set_buffer(options_.rcvbuf, true);
 }
 
 void Connection::accept_syn(const Repr& seg, Instant now) {
-  irs_ = seg.seq;
-  rcv_nxt_ = seg.seq + 1;
-  rcv_adv_ = rcv_nxt_;
+  receiver_.open(seg.seq);
   choose_our_side(now);
   negotiate(seg.options);
   // RFC 7323 §2.2: the window of a SYN is never scaled.
-  snd_wnd_ = seg.window;
-  max_snd_wnd_ = snd_wnd_;
-  snd_wl1_ = seg.seq;
-  snd_wl2_ = iss_;
+  sender_.set_window(seg.window, seg.seq, sender_.iss());
   last_heard_ = now;
   set_state(State::syn_received);
   send_syn(now);
@@ -147,29 +135,30 @@ void Connection::accept_syn(const Repr& seg, Instant now) {
 
 void Connection::established(Instant now) {
   set_state(State::established);
-  if (retries_ > 0 && !rto_.srtt()) {
+  if (retries_ > 0 && !sender_.rto().srtt()) {
     // RFC 6298 §5.7: the SYN (or SYN-ACK) was sent again, so the handshake gave no RTT sample
     // (Karn); data starts with an RTO of 3 s, not the 1 s meant for SYNs (Linux's
     // TCP_TIMEOUT_FALLBACK), lest a slow path see every first segment sent twice.
-    RtoConfig config = rto_.config();
+    RtoConfig config = sender_.rto().config();
     config.initial = std::max(config.initial, Duration{3'000'000});
-    rto_ = RtoEstimator(config);
+    sender_.rto() = RtoEstimator(config);
   }
   retries_ = 0;
   arm_keepalive(now);
-  if (fin_queued_) set_state(State::fin_wait_1);
+  if (sender_.fin_queued()) set_state(State::fin_wait_1);
 }
 
 bool Connection::can_send() const {
-  return (state_ == State::established || state_ == State::close_wait) && !fin_queued_;
+  return (state_ == State::established || state_ == State::close_wait) && !sender_.fin_queued();
 }
 
 std::size_t Connection::writable() const {
-  return can_send() ? send_buf_.free() : 0;
+  return can_send() ? sender_.free() : 0;
 }
 
 bool Connection::readable() const {
-  return !recv_buf_.empty() || fin_received_ || error_ != 0 || state_ == State::closed;
+  return receiver_.unread() > 0 || receiver_.fin_received() || error_ != 0 ||
+         state_ == State::closed;
 }
 
 int Connection::take_error() {
@@ -180,84 +169,55 @@ int Connection::take_error() {
 long Connection::send(std::span<const std::uint8_t> data, bool urgent) {
   if (error_ != 0) return -std::exchange(error_, 0);  // ECONNRESET once, then EPIPE
   if (state_ == State::syn_sent || state_ == State::syn_received) {
-    if (fin_queued_) return -EPIPE;
+    if (sender_.fin_queued()) return -EPIPE;
     return -EAGAIN;  // Linux waits for the handshake (sk_stream_wait_connect)
   }
   if (!can_send()) return -EPIPE;
   if (data.empty()) return 0;
-  const std::size_t n = send_buf_.write(data);
+  const std::size_t n = sender_.write(data, urgent);
   if (n == 0) return -EAGAIN;
-  if (urgent) {
-    // RFC 6093 §4: the urgent pointer points to the byte after the urgent data.
-    snd_up_ = data_start() + static_cast<std::uint32_t>(send_buf_.size());
-    urgent_pending_ = true;
-  }
   output(context_.now());
   return static_cast<long>(n);
 }
 
 long Connection::receive(std::span<std::uint8_t> out, bool peek) {
-  if (!recv_buf_.empty()) {
-    // As Linux's tcp_recvmsg, a read stops at the urgent mark (RFC 6093 §5: the reader learns
-    // where the urgent byte stood in the stream).
-    if (mark_ && *mark_ > 0 && out.size() > *mark_) out = out.first(*mark_);
-    const std::size_t n = peek ? recv_buf_.peek(0, out) : recv_buf_.read(out);
-    if (!peek && mark_ && n > 0) {
-      if (*mark_ == 0) {
-        mark_.reset();  // read past the mark
-      } else {
-        *mark_ -= n;
-      }
-    }
-    if (!peek && n > 0) {
-      // RFC 1122 §4.2.3.3: announce the opened window once it has grown by min(half the
-      // buffer, one MSS), not byte by byte (receiver-side silly window avoidance).
-      // What the window could grow to: the free buffer, but no more than the window field
-      // can say (65535 unscaled), or every read would look like a worthwhile update.
-      const std::uint32_t space =
-          std::min<std::uint32_t>(receive_window(), std::uint32_t{0xffff} << rcv_wscale_);
-      const std::uint32_t current = rcv_adv_ > rcv_nxt_ ? rcv_adv_ - rcv_nxt_ : 0;
-      const std::uint32_t step =
-          std::min<std::uint32_t>(static_cast<std::uint32_t>(options_.rcvbuf / 2), recv_mss_);
-      if (synchronized(state_) && space >= current + step && !fin_received_) {
-        send_ack(context_.now());
-      }
+  if (receiver_.unread() > 0) {
+    const std::size_t n = receiver_.read(out, peek);
+    if (!peek && n > 0 && synchronized(state_) && receiver_.window_update_due()) {
+      send_ack(context_.now());
     }
     return static_cast<long>(n);
   }
-  if (fin_received_) return 0;
+  if (receiver_.fin_received()) return 0;
   if (error_ != 0) return -std::exchange(error_, 0);
   if (state_ == State::closed) return 0;
   return -EAGAIN;
 }
 
 long Connection::receive_urgent(std::uint8_t& out, bool peek) {
-  if (options_.oob_inline || !urgent_byte_) return -EINVAL;
-  out = *urgent_byte_;
-  if (!peek) urgent_byte_.reset();
+  if (options_.oob_inline) return -EINVAL;
+  const auto byte = receiver_.read_urgent(peek);
+  if (!byte) return -EINVAL;
+  out = *byte;
   return 1;
 }
 
-bool Connection::at_mark() const {
-  return mark_.has_value() && *mark_ == 0;
-}
-
 void Connection::close_send() {
-  if (fin_queued_) return;
+  if (sender_.fin_queued()) return;
   switch (state_) {
     case State::closed:
     case State::listen:
       return;
     case State::syn_sent:
     case State::syn_received:
-      fin_queued_ = true;  // sent once the handshake completes (§3.10.4)
+      sender_.queue_fin();  // sent once the handshake completes (§3.10.4)
       return;
     case State::established:
-      fin_queued_ = true;
+      sender_.queue_fin();
       set_state(State::fin_wait_1);
       break;
     case State::close_wait:
-      fin_queued_ = true;
+      sender_.queue_fin();
       set_state(State::last_ack);
       break;
     default:
@@ -275,7 +235,7 @@ void Connection::abort() {
     case State::fin_wait_1:
     case State::fin_wait_2:
     case State::close_wait:
-      send_rst(snd_max_);
+      send_rst(sender_.max());
       break;
     default:
       break;
@@ -296,28 +256,18 @@ void Connection::orphan() {
   }
   // RFC 2525 §2.17 and Linux: closing with unread data resets the connection, so the peer
   // learns that data it sent was never read.
-  if (!recv_buf_.empty() || !ooo_.empty()) {
+  if (receiver_.holds_data()) {
     context_.stats().tcpAbortOnClose++;
     abort();
     return;
   }
   close_send();
-  if (state_ == State::fin_wait_2) {
-    fin_wait_2_timer_ =
-        context_.timers().reschedule(fin_wait_2_timer_, context_.now() + layer_.config().fin_wait_2,
-                                     [this](Instant now) { fin_wait_2_timeout(now); });
-  }
+  if (state_ == State::fin_wait_2) arm_fin_wait_2(context_.now());
 }
 
 void Connection::options_changed(Instant now) {
-  if (send_buf_.capacity() != options_.sndbuf && send_buf_.size() <= options_.sndbuf) {
-    send_buf_.set_capacity(options_.sndbuf);
-  }
-  if (!synchronized(state_) && state_ != State::syn_received) {
-    recv_buf_.set_capacity(options_.rcvbuf);
-  } else if (recv_buf_.size() <= options_.rcvbuf) {
-    recv_buf_.set_capacity(options_.rcvbuf + (std::size_t{1} << rcv_wscale_));
-  }
+  sender_.set_buffer(options_.sndbuf);
+  receiver_.set_buffer(options_.rcvbuf, synchronized(state_) || state_ == State::syn_received);
   if (synchronized(state_)) {
     arm_keepalive(now);
     output(now);
@@ -327,14 +277,13 @@ void Connection::options_changed(Instant now) {
 void Connection::icmp_error(int error, std::optional<std::uint32_t> next_mtu, SeqNum seq) {
   // RFC 5927 §4.1: only errors quoting a sequence number we have in flight count (a blind
   // attacker must guess one).
-  if (seq < snd_una_ || seq > snd_max_) return;
+  if (seq < sender_.una() || seq > sender_.max()) return;
   if (next_mtu) {
     // RFC 1191 §6.3: the segment size follows the reported MTU (68 at least).
     const std::uint32_t mtu = std::max<std::uint32_t>(*next_mtu, 68);
     const std::uint32_t overhead = 40 + (ts_ok_ ? 12 : 0);
-    if (mtu > overhead && mtu - overhead < send_mss_) {
-      send_mss_ = static_cast<std::uint16_t>(std::max<std::uint32_t>(mtu - overhead, 28));
-      snd_nxt_ = snd_una_;  // resend what was too big, now in smaller segments
+    if (mtu > overhead && mtu - overhead < sender_.mss()) {
+      sender_.lower_mss(static_cast<std::uint16_t>(std::max<std::uint32_t>(mtu - overhead, 28)));
       output(context_.now());
     }
     return;
@@ -348,15 +297,26 @@ void Connection::icmp_error(int error, std::optional<std::uint32_t> next_mtu, Se
   soft_error_ = error;
 }
 
+bool Connection::syn_ends_time_wait(const Repr& seg) const {
+  // RFC 6191 §2: when both incarnations use timestamps the TSval must be newer; otherwise
+  // (the old one had none, or the SYN has none) the sequence number must be.
+  if (ts_ok_ && seg.options.timestamps) {
+    return static_cast<std::int32_t>(seg.options.timestamps->value - ts_recent_) > 0;
+  }
+  return seg.seq > receiver_.nxt();
+}
+
+void Connection::end_time_wait() {
+  stop_timers();
+  set_state(State::closed);
+}
+
+void Connection::send_owed_ack(Instant now) {
+  if (receiver_.ack_due()) send_ack(now);
+}
+
 void Connection::stop_timers() {
-  TimerQueue& timers = context_.timers();
-  retransmit_timer_.cancel(timers);
-  keepalive_timer_.cancel(timers);
-  timers.cancel(persist_timer_);
-  timers.cancel(delayed_ack_timer_);
-  timers.cancel(time_wait_timer_);
-  timers.cancel(fin_wait_2_timer_);
-  persist_timer_ = delayed_ack_timer_ = time_wait_timer_ = fin_wait_2_timer_ = 0;
+  timers_.cancel_all();
 }
 
 }  // namespace tapir::tcp

@@ -17,7 +17,7 @@ constexpr Duration paws_idle_limit{24LL * 24 * 3600 * 1'000'000};
 void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8_t> payload,
                                  Instant now) {
   if (state_ == State::syn_sent) {
-    syn_sent_arrives(arrived, payload, now);
+    syn_sent_arrives(arrived, now);
     return;
   }
   if (state_ == State::closed || state_ == State::listen) return;
@@ -29,12 +29,12 @@ void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8
   // taken from RCV.NXT on; its SYN bit stays, for its window is unscaled (RFC 7323 §2.2).
   const bool crossing_synack = state_ == State::syn_received && !listener &&
                                arrived.has(flag::syn) && arrived.has(flag::ack) &&
-                               !arrived.has(flag::rst) && arrived.seq == irs_ &&
-                               arrived.ack == iss_ + 1;
+                               !arrived.has(flag::rst) && arrived.seq == receiver_.irs() &&
+                               arrived.ack == sender_.iss() + 1;
   Repr after_syn;
   if (crossing_synack) {
     after_syn = arrived;
-    after_syn.seq = irs_ + 1;
+    after_syn.seq = receiver_.irs() + 1;
   }
   const Repr& seg = crossing_synack ? after_syn : arrived;
   const std::size_t len =
@@ -42,7 +42,7 @@ void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8
 
   // Our SYN-ACK was lost and the peer repeats its SYN: answer with the SYN-ACK again.
   if (state_ == State::syn_received && seg.has(flag::syn) && !seg.has(flag::ack) &&
-      !seg.has(flag::rst) && seg.seq == irs_) {
+      !seg.has(flag::rst) && seg.seq == receiver_.irs()) {
     send_syn(now);
     return;
   }
@@ -53,7 +53,7 @@ void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8
     return;
   }
   // First: check the sequence number.
-  if (!acceptable(seg, len)) {
+  if (!receiver_.acceptable(seg.seq, len)) {
     stats.tcpOutOfWindow++;
     if (seg.has(flag::rst)) return;
     // RFC 5961 §4.2 (RFC 9293 §3.10.7.4 fourth): a SYN gets a challenge ACK "irrespective
@@ -72,7 +72,7 @@ void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8
   keepalive_probes_ = 0;
   persist_backoffs_ = 0;
   // RFC 7323 §4.3: remember the newest TSval of a segment that is not ahead of what we ACKed.
-  if (ts_ok_ && seg.options.timestamps && seg.seq <= last_ack_sent_ &&
+  if (ts_ok_ && seg.options.timestamps && seg.seq <= receiver_.last_ack_sent() &&
       static_cast<std::int32_t>(seg.options.timestamps->value - ts_recent_) >= 0) {
     ts_recent_ = seg.options.timestamps->value;
     ts_recent_age_ = now;
@@ -93,20 +93,22 @@ void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8
   if (!check_ack(seg, now)) return;
   // check_ack may have closed the connection (LAST-ACK done) or moved it to TIME-WAIT.
   if (state_ == State::closed) return;
+  const bool data_state =
+      state_ == State::established || state_ == State::fin_wait_1 || state_ == State::fin_wait_2;
   // Sixth: the URG bit.
-  process_urgent(seg);
+  if (seg.has(flag::urg) && seg.urgent != 0 && data_state) {
+    receiver_.note_urgent(seg.seq, seg.urgent);
+  }
   // Seventh: the segment text.
   process_text(seg, payload, now);
   if (state_ == State::closed) return;
-  // Eighth: the FIN bit (it may also have been seen ahead of a gap, process_text records it).
-  if (seg.has(flag::fin)) {
-    const SeqNum fin = seg.seq + static_cast<std::uint32_t>(payload.size());
-    if (!fin_seq_ && fin >= rcv_nxt_) fin_seq_ = fin;
-  }
-  if (fin_seq_ && !fin_received_ && rcv_nxt_ == *fin_seq_) process_fin(now);
+  // Eighth: the FIN bit (it may also have been seen ahead of a gap; the receiver keeps it).
+  std::optional<SeqNum> fin;
+  if (seg.has(flag::fin)) fin = seg.seq + static_cast<std::uint32_t>(payload.size());
+  if (receiver_.fin(fin)) process_fin(now);
   if (state_ == State::closed) return;
   output(now);
-  if (!ack_now_) return;
+  if (!receiver_.ack_due()) return;
   if (layer_.batching()) {
     layer_.owe_ack(*this);
   } else {
@@ -114,15 +116,15 @@ void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8
   }
 }
 
-void Connection::syn_sent_arrives(const Repr& seg, std::span<const std::uint8_t>, Instant now) {
+void Connection::syn_sent_arrives(const Repr& seg, Instant now) {
   // RFC 9293 §3.10.7.3. First: the ACK bit.
   bool ack_ok = false;
   if (seg.has(flag::ack)) {
-    if (seg.ack <= iss_ || seg.ack > snd_max_) {
+    if (seg.ack <= sender_.iss() || seg.ack > sender_.max()) {
       if (!seg.has(flag::rst)) send_rst(seg.ack, true);
       return;
     }
-    ack_ok = snd_una_ <= seg.ack;
+    ack_ok = sender_.una() <= seg.ack;
   }
   // Second: the RST bit. RFC 5961 §3.2: in SYN-SENT a RST counts when it acknowledges our SYN.
   if (seg.has(flag::rst)) {
@@ -131,23 +133,14 @@ void Connection::syn_sent_arrives(const Repr& seg, std::span<const std::uint8_t>
   }
   // Fourth: the SYN bit.
   if (!seg.has(flag::syn)) return;
-  irs_ = seg.seq;
-  rcv_nxt_ = seg.seq + 1;
-  rcv_adv_ = rcv_nxt_;
+  receiver_.open(seg.seq);
   negotiate(seg.options);
   if (ts_ok_) ts_recent_age_ = now;
-  snd_wnd_ = seg.window;  // RFC 7323 §2.2: a SYN's window is not scaled
-  max_snd_wnd_ = snd_wnd_;
-  snd_wl1_ = seg.seq;
-  snd_wl2_ = seg.ack;
+  sender_.set_window(seg.window, seg.seq, seg.ack);  // RFC 7323 §2.2: a SYN's is not scaled
   last_heard_ = now;
   if (ack_ok) {
-    syn_acked_ = true;
-    snd_una_ = seg.ack;
-    if (rtt_seq_) rto_.sample(now - rtt_start_);  // Karn: only if the SYN was not resent
-    rtt_seq_.reset();
-    rto_.reset_backoff();
-    retransmit_timer_.stop();
+    sender_.syn_acknowledged(seg.ack, now);
+    timers_.stop(Timer::retransmit);
     established(now);
     send_ack(now);
     output(now);
@@ -164,23 +157,10 @@ bool Connection::paws_rejects(const Repr& seg) const {
   return context_.now() - ts_recent_age_ < paws_idle_limit;
 }
 
-bool Connection::acceptable(const Repr& seg, std::size_t len) const {
-  // RFC 9293 §3.10.7.4's table of the four cases.
-  const std::uint32_t window =
-      rcv_adv_ > rcv_nxt_ ? static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_) : 0;
-  if (len == 0) {
-    if (window == 0) return seg.seq == rcv_nxt_;
-    return in_window(seg.seq, rcv_nxt_, window);
-  }
-  if (window == 0) return false;
-  const SeqNum last = seg.seq + static_cast<std::uint32_t>(len - 1);
-  return in_window(seg.seq, rcv_nxt_, window) || in_window(last, rcv_nxt_, window);
-}
-
 bool Connection::check_rst(const Repr& seg, Instant now) {
   // RFC 5961 §3.2: only a RST at exactly RCV.NXT resets; one elsewhere in the window gets a
   // challenge ACK, so a blind attacker must hit one number in 2^32 rather than one window.
-  if (seg.seq != rcv_nxt_) {
+  if (seg.seq != receiver_.nxt()) {
     send_challenge_ack(now);
     return false;
   }
@@ -209,7 +189,7 @@ bool Connection::check_ack(const Repr& seg, Instant now) {
     // §3.10.7.4 fifth, SYN-RECEIVED: unless SND.UNA < SEG.ACK =< SND.NXT, the ACK is not
     // acceptable and gets <SEQ=SEG.ACK><CTL=RST>, one ahead of what we sent included (the
     // synchronized states' "ACK and drop" below is not for a handshake).
-    if (seg.ack <= snd_una_ || seg.ack > snd_max_) {
+    if (seg.ack <= sender_.una() || seg.ack > sender_.max()) {
       send_rst(seg.ack, true);
       return false;
     }
@@ -219,29 +199,24 @@ bool Connection::check_ack(const Repr& seg, Instant now) {
       stats.tcpListenOverflows++;
       return false;
     }
-    syn_acked_ = true;
-    snd_una_ = snd_una_ + 1;
-    if (rtt_seq_) rto_.sample(now - rtt_start_);
-    rtt_seq_.reset();
-    rto_.reset_backoff();
-    retransmit_timer_.stop();
+    sender_.syn_acknowledged(sender_.una() + 1, now);
+    timers_.stop(Timer::retransmit);
     // RFC 7323 §2.2: a SYN's window (a crossing SYN,ACK's) is never scaled.
-    snd_wnd_ = static_cast<std::uint32_t>(seg.window) << (seg.has(flag::syn) ? 0 : snd_wscale_);
-    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
-    snd_wl1_ = seg.seq;
-    snd_wl2_ = seg.ack;
+    const std::uint32_t window = static_cast<std::uint32_t>(seg.window)
+                                 << (seg.has(flag::syn) ? 0 : snd_wscale_);
+    sender_.set_window(window, seg.seq, seg.ack);
     established(now);
     layer_.established(*this);
   }
   // RFC 9293: an ACK for something not yet sent is answered with an ACK and dropped.
-  if (seg.ack > snd_max_) {
+  if (seg.ack > sender_.max()) {
     stats.tcpAckUnsent++;
     send_ack(now);
     return false;
   }
   // RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is a blind injection attempt.
-  const std::uint32_t max_window = std::max<std::uint32_t>(max_snd_wnd_, 1);
-  if (seg.ack < snd_una_ - max_window) {
+  const std::uint32_t max_window = std::max<std::uint32_t>(sender_.max_window(), 1);
+  if (seg.ack < sender_.una() - max_window) {
     stats.tcpAckTooOld++;
     send_challenge_ack(now);
     return false;
@@ -257,20 +232,16 @@ bool Connection::check_ack(const Repr& seg, Instant now) {
   process_ack(seg, now);
   switch (state_) {
     case State::fin_wait_1:
-      if (fin_acked_) {
+      if (sender_.fin_acked()) {
         set_state(State::fin_wait_2);
-        if (orphaned_) {
-          fin_wait_2_timer_ =
-              context_.timers().reschedule(fin_wait_2_timer_, now + layer_.config().fin_wait_2,
-                                           [this](Instant t) { fin_wait_2_timeout(t); });
-        }
+        if (orphaned_) arm_fin_wait_2(now);
       }
       break;
     case State::closing:
-      if (fin_acked_) enter_time_wait(now);
+      if (sender_.fin_acked()) enter_time_wait(now);
       return false;  // "otherwise ignore the segment"
     case State::last_ack:
-      if (fin_acked_) {
+      if (sender_.fin_acked()) {
         close_down(0);
         return false;
       }
@@ -282,110 +253,29 @@ bool Connection::check_ack(const Repr& seg, Instant now) {
 }
 
 void Connection::process_ack(const Repr& seg, Instant now) {
-  const bool window_changed = (static_cast<std::uint32_t>(seg.window) << snd_wscale_) != snd_wnd_;
-  if (seg.ack > snd_una_) {
-    auto acked = static_cast<std::uint32_t>(seg.ack - snd_una_);
-    if (!syn_acked_) {
-      syn_acked_ = true;
-      --acked;
-      snd_una_ = snd_una_ + 1;
-    }
-    const std::size_t data = std::min<std::size_t>(acked, send_buf_.size());
-    send_buf_.discard(data);
-    if (acked > data && fin_queued_) fin_acked_ = true;
-    snd_una_ = seg.ack;
-    if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
-    if (urgent_pending_ && snd_una_ >= snd_up_) urgent_pending_ = false;
-    // RFC 6298 §3 / Karn: time only segments sent once.
-    if (rtt_seq_ && seg.ack > *rtt_seq_) {
-      rto_.sample(now - rtt_start_);
-      rtt_seq_.reset();
-    }
-    rto_.reset_backoff();
+  const std::uint32_t window = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
+  // RFC 5681 §2's duplicate ACK carries no data; one that did would move RCV.NXT or be out
+  // of order, so "starts at RCV.NXT" stands in for "carries no data" here.
+  const bool may_be_duplicate =
+      !seg.has(flag::syn) && !seg.has(flag::fin) && seg.seq == receiver_.nxt();
+  const AckResult result = sender_.on_ack(seg.ack, window, may_be_duplicate, now);
+  if (result.fast_retransmit) context_.stats().tcpFastRetrans++;
+  if (result.resend) {
+    send_segment(flag::ack, result.resend->seq, result.resend->offset, result.resend->len, now);
+  }
+  if (result.advanced) {
     retries_ = 0;
-    const std::uint32_t mss = send_mss_;
-    if (in_recovery_) {
-      if (recover_ && seg.ack >= *recover_) {
-        // RFC 6582 §3.2 step 3, full acknowledgement: deflate the window.
-        in_recovery_ = false;
-        const std::uint32_t flight = static_cast<std::uint32_t>(snd_max_ - snd_una_);
-        cwnd_ = std::min(ssthresh_, std::max(flight, mss) + mss);
-      } else {
-        // Partial acknowledgement: resend the next hole at once, deflate by what was acked.
-        send_segment(flag::ack, snd_una_, 0, std::min<std::size_t>(mss, send_buf_.size()), now);
-        cwnd_ = cwnd_ > acked ? cwnd_ - acked + mss : mss;
-      }
-    } else if (cwnd_ < ssthresh_) {
-      // RFC 5681 §3.1 slow start, counting bytes with RFC 3465's limit of 2·SMSS per ACK.
-      cwnd_ += std::min(acked, 2 * mss);
-    } else {
-      // Congestion avoidance: one SMSS per window of acknowledged bytes.
-      bytes_acked_ += acked;
-      if (bytes_acked_ >= cwnd_) {
-        bytes_acked_ -= cwnd_;
-        cwnd_ += mss;
-      }
-    }
-    dupacks_ = 0;
     // RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it.
-    if (snd_una_ == snd_max_) {
-      retransmit_timer_.stop();
+    if (sender_.all_acked()) {
+      timers_.stop(Timer::retransmit);
     } else {
       arm_retransmit(now);
     }
-  } else if (seg.ack == snd_una_ && snd_una_ != snd_max_ && !window_changed &&
-             !seg.has(flag::syn) && !seg.has(flag::fin) && seg.seq == rcv_nxt_) {
-    // RFC 5681 §2's duplicate ACK (the text check is approximated by seq == RCV.NXT: a
-    // segment carrying data would move RCV.NXT or be out of order).
-    ++dupacks_;
-    const std::uint32_t mss = send_mss_;
-    if (dupacks_ == 3 && !in_recovery_ && (!recover_ || snd_una_ > *recover_ - 1)) {
-      // RFC 5681 §3.2 fast retransmit; RFC 6582 guards against old duplicates (recover).
-      context_.stats().tcpFastRetrans++;
-      const std::uint32_t flight = static_cast<std::uint32_t>(snd_max_ - snd_una_);
-      ssthresh_ = std::max(flight / 2, 2 * mss);
-      recover_ = snd_max_;
-      in_recovery_ = true;
-      rtt_seq_.reset();
-      send_segment(flag::ack, snd_una_, 0, std::min<std::size_t>(mss, send_buf_.size()), now);
-      cwnd_ = ssthresh_ + 3 * mss;
-    } else if (in_recovery_ && dupacks_ > 3) {
-      cwnd_ += mss;  // each further duplicate: a segment has left the network
-    }
   }
-  update_window(seg);
-}
-
-void Connection::update_window(const Repr& seg) {
-  // RFC 9293 §3.10.7.4: take the window from the newest segment (SND.WL1/SND.WL2 order them).
-  if (seg.has(flag::syn)) return;  // a crossing SYN,ACK: check_ack took its unscaled window
-  if (snd_wl1_ < seg.seq || (snd_wl1_ == seg.seq && snd_wl2_ <= seg.ack)) {
-    const bool was_zero = snd_wnd_ == 0;
-    snd_wnd_ = static_cast<std::uint32_t>(seg.window) << snd_wscale_;
-    max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
-    snd_wl1_ = seg.seq;
-    snd_wl2_ = seg.ack;
-    if (was_zero && snd_wnd_ > 0) {
-      // The window reopened: the probes' backoff ends (as Linux's tcp_ack_probe), and the
-      // waiting data goes as normal.
-      rto_.reset_backoff();
-      if (persist_timer_ != 0) {
-        context_.timers().cancel(persist_timer_);
-        persist_timer_ = 0;
-      }
-    }
+  // A crossing SYN,ACK's window was taken, unscaled, by check_ack.
+  if (!seg.has(flag::syn) && sender_.update_window(seg.seq, seg.ack, window)) {
+    timers_.stop(Timer::persist);
   }
-}
-
-void Connection::process_urgent(const Repr& seg) {
-  // RFC 9293 §3.10.7.4 sixth, with RFC 6093 §4: the pointer is the byte after urgent data.
-  if (!seg.has(flag::urg) || seg.urgent == 0) return;
-  if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) {
-    return;
-  }
-  const SeqNum up = seg.seq + seg.urgent;
-  if (up <= rcv_nxt_) return;  // already read past it
-  if (!rcv_up_ || up > *rcv_up_) rcv_up_ = up;
 }
 
 void Connection::process_text(const Repr& seg, std::span<const std::uint8_t> payload, Instant now) {
@@ -400,68 +290,22 @@ void Connection::process_text(const Repr& seg, std::span<const std::uint8_t> pay
     abort();
     return;
   }
-  SeqNum seq = seg.seq;
-  std::span<const std::uint8_t> data = payload;
-  if (seq < rcv_nxt_) {
-    const auto old = static_cast<std::size_t>(rcv_nxt_ - seq);
-    if (old >= data.size()) {
-      ack_now_ = true;
-      return;
-    }
-    data = data.subspan(old);
-    seq = rcv_nxt_;
+  const TextResult result = receiver_.text(seg.seq, payload, options_.oob_inline);
+  stats.tcpRcvWindowDrops += result.dropped;
+  if (result.queued_out_of_order) stats.tcpOfoQueued++;
+  if (result.in_order) {
+    schedule_ack(now, result.accepted >= receiver_.mss() - (ts_ok_ ? 12U : 0U));
   }
-  const std::size_t room = recv_buf_.free();
-  if (data.size() > room) stats.tcpRcvWindowDrops += data.size() - room;
-  if (seq != rcv_nxt_) {
-    // Ahead of a gap: kept (RFC 9293 §3.10.7.4), and answered at once with a duplicate ACK
-    // carrying SACK blocks (RFC 5681 §4.2, RFC 2018 §4).
-    const auto offset = static_cast<std::size_t>(seq - rcv_nxt_);
-    if (offset < room) {
-      ooo_.insert(rcv_nxt_, static_cast<std::uint32_t>(room), seq, data);
-      last_ooo_ = seq;
-      stats.tcpOfoQueued++;
-    }
-    ack_now_ = true;
-    return;
-  }
-  data = data.first(std::min(data.size(), room));
-  // The urgent byte, unless SO_OOBINLINE, leaves the stream for MSG_OOB (RFC 6093 §5).
-  if (rcv_up_ && !options_.oob_inline) {
-    const SeqNum urgent = *rcv_up_ - 1;
-    if (in_window(urgent, seq, static_cast<std::uint32_t>(data.size()))) {
-      const auto at = static_cast<std::size_t>(urgent - seq);
-      recv_buf_.write(data.first(at));
-      urgent_byte_ = data[at];
-      mark_ = recv_buf_.size();
-      recv_buf_.write(data.subspan(at + 1));
-      rcv_up_.reset();
-    } else {
-      recv_buf_.write(data);
-    }
-  } else {
-    recv_buf_.write(data);
-  }
-  rcv_nxt_ += static_cast<std::uint32_t>(data.size());
-  const bool filled_gap = !ooo_.empty();
-  if (filled_gap) {
-    rcv_nxt_ += static_cast<std::uint32_t>(ooo_.take(rcv_nxt_, recv_buf_));
-    ack_now_ = true;  // RFC 5681 §4.2: a segment that fills a gap is ACKed at once
-  }
-  schedule_ack(now, data.size() >= recv_mss_ - (ts_ok_ ? 12U : 0U));
 }
 
 void Connection::process_fin(Instant now) {
-  fin_received_ = true;
-  rcv_nxt_ += 1;
-  ack_now_ = true;
   switch (state_) {
     case State::syn_received:
     case State::established:
       set_state(State::close_wait);
       break;
     case State::fin_wait_1:
-      if (fin_acked_) {
+      if (sender_.fin_acked()) {
         enter_time_wait(now);
       } else {
         set_state(State::closing);

@@ -72,26 +72,14 @@ void Layer::input(const ip::Delivery& d, Packet& payload) {
   const FourTuple t{d.header.dst, seg.dst_port, d.header.src, seg.src_port};
   if (Connection* c = find(t)) {
     // RFC 6191 / RFC 1122 §4.2.2.13: a new SYN may end TIME-WAIT early when it cannot be
-    // confused with the old connection. RFC 6191 §2: when both incarnations use timestamps
-    // the TSval must be newer; otherwise (the old one had none, or the SYN has none) the
-    // sequence number must be.
+    // confused with the old connection.
     if (c->state() == State::time_wait && seg.has(flag::syn) && !seg.has(flag::ack) &&
-        !seg.has(flag::rst)) {
-      const bool by_timestamp = c->ts_ok_ && seg.options.timestamps;
-      const bool newer =
-          by_timestamp
-              ? static_cast<std::int32_t>(seg.options.timestamps->value - c->ts_recent_) > 0
-              : seg.seq > c->rcv_nxt();
-      if (newer) {
-        stats.tcpTimeWaitReused++;
-        c->stop_timers();
-        c->set_state(State::closed);
-        finished(*c);
-        if (Listener* l = find_listener(t.local, t.local_port)) {
-          listen_input(*l, d, seg, data.size());
-        }
-        return;
-      }
+        !seg.has(flag::rst) && c->syn_ends_time_wait(seg)) {
+      stats.tcpTimeWaitReused++;
+      c->end_time_wait();
+      finished(*c);
+      if (Listener* l = find_listener(t.local, t.local_port)) listen_input(*l, d, seg, data.size());
+      return;
     }
     c->segment_arrives(seg, data, context_.now());
     return;
@@ -344,8 +332,8 @@ void Layer::finished(Connection& c) {
 }
 
 void Layer::owe_ack(Connection& c) {
-  if (c.ack_owed_) return;
-  c.ack_owed_ = true;
+  if (c.in_ack_batch) return;
+  c.in_ack_batch = true;
   owed_acks_.push_back(&c);
 }
 
@@ -355,13 +343,13 @@ void Layer::end_batch() {
   std::vector<Connection*> owed;
   owed.swap(owed_acks_);
   for (Connection* c : owed) {
-    c->ack_owed_ = false;
-    if (c->ack_now_) c->send_ack(context_.now());
+    c->in_ack_batch = false;
+    c->send_owed_ack(context_.now());
   }
 }
 
 void Layer::destroy(Connection& c) {
-  if (c.ack_owed_) std::erase(owed_acks_, &c);
+  if (c.in_ack_batch) std::erase(owed_acks_, &c);
   c.stop_timers();
   auto it = owned_.find(&c);
   if (it == owned_.end()) return;

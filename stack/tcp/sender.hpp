@@ -1,0 +1,155 @@
+// Sender: the sending half of a connection — RFC 9293 §3.3.1's send sequence variables, the
+// send buffer, what to send next (the windows, Nagle, sender SWS avoidance: tcpxmit's
+// decisions), RTT measurement (RFC 6298 with Karn's rule) and loss recovery by duplicate ACKs
+// (RFC 5681 §3.2, RFC 6582) over a congestion-control algorithm. It decides; the Connection
+// builds and sends the segments.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "stack/core/time.hpp"
+#include "stack/tcp/byte_ring.hpp"
+#include "stack/tcp/congestion.hpp"
+#include "stack/tcp/rto.hpp"
+#include "stack/tcp/segment.hpp"
+#include "stack/tcp/seq.hpp"
+
+namespace tapir::tcp {
+
+// One segment the sender wants sent: `len` bytes of the send buffer from `offset` (counted
+// from its first byte, SND.UNA's once the SYN is acknowledged), at `seq`.
+struct Outgoing {
+  SeqNum seq;
+  std::size_t offset = 0;
+  std::size_t len = 0;
+  bool fin = false;  // the FIN goes with it (after its last byte)
+  bool psh = false;  // it empties the buffer (RFC 9293 §3.9.1: PUSH on the last segment)
+};
+
+// What an acknowledgement did (RFC 9293 §3.10.7.4 fifth, RFC 5681 §3.2).
+struct AckResult {
+  bool advanced = false;         // SND.UNA moved: new data (or our SYN or FIN) acknowledged
+  bool fast_retransmit = false;  // the third duplicate ACK: recovery began
+  // Send this at once: the first unacknowledged segment, on a fast retransmit or a partial
+  // acknowledgement in recovery (RFC 6582 §3.2 step 4).
+  std::optional<Outgoing> resend;
+};
+
+class Sender {
+ public:
+  Sender(RtoConfig rto, std::size_t sndbuf, std::unique_ptr<CongestionControl> cc);
+
+  // --- The sequence space -------------------------------------------------------------------
+  // Our ISN is chosen: SND.UNA = SND.NXT = SND.MAX = ISS.
+  void open(SeqNum iss);
+  SeqNum iss() const { return iss_; }
+  SeqNum una() const { return una_; }
+  SeqNum nxt() const { return nxt_; }
+  SeqNum max() const { return max_; }  // the highest sent (SND.NXT goes back on a timeout)
+  bool syn_acked() const { return syn_acked_; }
+  bool all_acked() const { return una_ == max_; }
+  // Where the send buffer's first byte sits: SND.UNA, or just past our SYN until it is ACKed.
+  SeqNum data_start() const { return syn_acked_ ? una_ : una_ + 1; }
+  std::size_t flight() const { return static_cast<std::size_t>(nxt_ - una_); }
+  std::size_t unsent() const;
+
+  // --- The handshake ------------------------------------------------------------------------
+  // Our SYN went out (again): SND.NXT = ISS + 1; the first one is timed.
+  void syn_sent(Instant now);
+  // Our SYN is acknowledged by `ack` (ISS + 1): the RTT sample it gives (Karn: only if it
+  // was sent once), and the end of any backoff.
+  void syn_acknowledged(SeqNum ack, Instant now);
+  // The peer's window, as a SYN (unscaled) or the handshake's ACK gave it, with SND.WL1/WL2.
+  void set_window(std::uint32_t window, SeqNum wl1, SeqNum wl2);
+  // The segment size (RFC 9293 §3.7.1) and the initial window (RFC 6928) that follows.
+  void set_mss(std::uint16_t mss, std::uint32_t initial_window_segments);
+  std::uint16_t mss() const { return mss_; }
+  // ICMP fragmentation needed (RFC 1191 §6.3): a smaller MSS, and what was sent goes again.
+  void lower_mss(std::uint16_t mss);
+
+  // --- The send buffer ----------------------------------------------------------------------
+  // Appends what fits of `data`; returns how much. With `urgent`, the urgent pointer moves
+  // to the byte after it (RFC 6093 §4).
+  std::size_t write(std::span<const std::uint8_t> data, bool urgent);
+  std::size_t free() const { return buffer_.free(); }
+  std::size_t buffered() const { return buffer_.size(); }
+  void set_buffer(std::size_t sndbuf);
+  // Copies buffered bytes from `offset` into `out` (a segment's payload).
+  void copy(std::size_t offset, std::span<std::uint8_t> out) const { buffer_.peek(offset, out); }
+  void queue_fin() { fin_queued_ = true; }
+  bool fin_queued() const { return fin_queued_; }
+  bool fin_acked() const { return fin_acked_; }
+  // The urgent pointer a segment at `seq` carries (RFC 9293 §3.8.5), if urgent data waits.
+  std::optional<std::uint16_t> urgent_pointer(SeqNum seq) const;
+
+  // --- What to send -------------------------------------------------------------------------
+  // The next segment the windows, Nagle (RFC 896) and sender SWS avoidance (RFC 1122
+  // §4.2.3.4) allow now, or nullopt. `nodelay` is TCP_NODELAY.
+  std::optional<Outgoing> next(bool nodelay) const;
+  // The persist timer's override (RFC 1122 §4.2.3.4 (4)): what fits the small window now.
+  Outgoing override_segment() const;
+  // `s` went out: SND.NXT and SND.MAX move, and fresh data is timed if nothing is.
+  void sent(const Outgoing& s, Instant now);
+
+  // --- Acknowledgements ---------------------------------------------------------------------
+  // An ACK of `ack` with the peer's (scaled) window. `may_be_duplicate`: the segment carries
+  // neither SYN nor FIN nor data, so it counts as a duplicate ACK if it repeats SND.UNA
+  // (RFC 5681 §2).
+  AckResult on_ack(SeqNum ack, std::uint32_t window, bool may_be_duplicate, Instant now);
+  // RFC 9293 §3.10.7.4: the window comes from the newest segment (SND.WL1, SND.WL2 order
+  // them). Returns true when a zero window opened (the persist probes are over).
+  bool update_window(SeqNum seq, SeqNum ack, std::uint32_t window);
+  std::uint32_t window() const { return wnd_; }
+  std::uint32_t max_window() const { return max_wnd_; }  // RFC 5961 §5.2's MAX.SND.WND
+
+  // --- Timeouts -----------------------------------------------------------------------------
+  // The retransmission timer expired: the RTO doubles (RFC 6298 §5.5) and nothing resent is
+  // timed (Karn).
+  void backoff();
+  // For data (not a SYN): the congestion response (RFC 5681 §3.1), recovery ends, and
+  // sending goes back to the first unacknowledged byte.
+  void on_timeout(Instant now);
+
+  RtoEstimator& rto() { return rto_; }
+  const RtoEstimator& rto() const { return rto_; }
+  CongestionControl& congestion() { return *cc_; }
+  const CongestionControl& congestion() const { return *cc_; }
+  bool in_recovery() const { return in_recovery_; }
+
+ private:
+  bool nagle_allows(std::size_t len, std::size_t available, bool nodelay) const;
+
+  SeqNum iss_;
+  SeqNum una_;
+  SeqNum nxt_;
+  SeqNum max_;
+  SeqNum wl1_;
+  SeqNum wl2_;
+  std::uint32_t wnd_ = 0;
+  std::uint32_t max_wnd_ = 0;
+  std::uint16_t mss_ = default_mss;
+  SeqNum up_;
+  bool urgent_pending_ = false;
+
+  // The buffer holds [SND.UNA, SND.UNA + size) of data (after the SYN); the FIN, when queued,
+  // follows its last byte.
+  ByteRing buffer_;
+  bool syn_acked_ = false;
+  bool fin_queued_ = false;
+  bool fin_acked_ = false;
+
+  RtoEstimator rto_;
+  std::optional<SeqNum> rtt_seq_;  // the segment being timed (Karn: none while retransmitting)
+  Instant rtt_start_;
+
+  std::unique_ptr<CongestionControl> cc_;
+  unsigned dupacks_ = 0;
+  bool in_recovery_ = false;       // fast recovery (RFC 5681 §3.2, RFC 6582)
+  std::optional<SeqNum> recover_;  // RFC 6582: the highest sequence sent when recovery began
+};
+
+}  // namespace tapir::tcp
