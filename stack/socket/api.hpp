@@ -90,11 +90,13 @@ class Api {
   ssize_t stream_recv(StreamSocket& s, msghdr* msg, int flags);
   int stream_shutdown(StreamSocket& s, int how);
   short stream_poll(const StreamSocket& s, short events) const;
-  // TCP options (tcp_options.cpp): IPPROTO_TCP, and the SOL_SOCKET ones only TCP uses.
-  int set_tcp_option(StreamSocket& s, int name, const void* value, socklen_t len);
-  int get_tcp_option(const StreamSocket& s, int name, void* value, socklen_t* len) const;
+  // TCP options (tcp_options.cpp): IPPROTO_TCP, and the SOL_SOCKET ones only TCP uses
+  // (`level` tells them apart: SO_LINGER and TCP_CONGESTION are both 13).
+  int set_tcp_option(StreamSocket& s, int level, int name, const void* value, socklen_t len);
+  int get_tcp_option(const StreamSocket& s, int level, int name, void* value, socklen_t* len) const;
   // Copies the socket's TCP options to its connection or listener after a change.
   void apply_tcp_options(StreamSocket& s);
+  int set_congestion(StreamSocket& s, const void* value, socklen_t len);
 
   ssize_t send_udp(DatagramSocket& s, std::span<const std::uint8_t> data, const sockaddr_in* to);
   ssize_t send_raw(RawSocket& s, std::span<const std::uint8_t> data, const sockaddr_in* to);

@@ -55,13 +55,13 @@ int Api::setsockopt(int fd, int level, int name, const void* value, socklen_t le
   auto* stream = s->kind == Kind::tcp ? static_cast<StreamSocket*>(s) : nullptr;
   if (level == SOL_SOCKET) {
     const bool tcp_only = name == SO_KEEPALIVE || name == SO_LINGER || name == SO_OOBINLINE;
-    if (tcp_only) return stream ? set_tcp_option(*stream, name, value, len) : 0;
+    if (tcp_only) return stream ? set_tcp_option(*stream, SOL_SOCKET, name, value, len) : 0;
     const int r = set_socket_option(*s, name, value, len);
     if (r == 0 && stream && (name == SO_RCVBUF || name == SO_SNDBUF)) apply_tcp_options(*stream);
     return r;
   }
   if (level == IPPROTO_TCP) {
-    return stream ? set_tcp_option(*stream, name, value, len) : -ENOPROTOOPT;
+    return stream ? set_tcp_option(*stream, IPPROTO_TCP, name, value, len) : -ENOPROTOOPT;
   }
   if (level == IPPROTO_IP && s->kind != Kind::packet) {
     return set_ip_option(static_cast<InetSocket&>(*s), name, value, len);
@@ -161,7 +161,7 @@ int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
       case SO_LINGER:
       case SO_OOBINLINE:
       case SO_ACCEPTCONN:
-        if (stream) return get_tcp_option(*stream, name, value, len);
+        if (stream) return get_tcp_option(*stream, SOL_SOCKET, name, value, len);
         v = 0;
         break;
       case SO_TYPE:
@@ -193,7 +193,7 @@ int Api::getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
     }
   } else if (level == IPPROTO_TCP) {
     if (!stream) return -ENOPROTOOPT;  // as Linux: UDP passes it to IP
-    return get_tcp_option(*stream, name, value, len);
+    return get_tcp_option(*stream, IPPROTO_TCP, name, value, len);
   } else if (level == IPPROTO_IP && in) {
     if (int r = get_multicast_option(*in, name, value, len); r != -ENOPROTOOPT) return r;
     switch (name) {

@@ -20,6 +20,16 @@ std::uint8_t scale_for(std::size_t buffer) {
   return shift;
 }
 
+// The algorithm `options` ask for, else the stack's default, else CUBIC.
+std::unique_ptr<CongestionControl> congestion_for(const UserOptions& options,
+                                                  const Config& config) {
+  if (auto cc =
+          make_congestion(options.congestion.empty() ? config.congestion : options.congestion)) {
+    return cc;
+  }
+  return make_cubic();
+}
+
 }  // namespace
 
 Connection::Connection(Layer& layer, const FourTuple& tuple, const UserOptions& options)
@@ -27,7 +37,7 @@ Connection::Connection(Layer& layer, const FourTuple& tuple, const UserOptions& 
       context_(layer.context()),
       tuple_(tuple),
       options_(options),
-      sender_(layer.config().rto, options.sndbuf, make_reno()),
+      sender_(layer.config().rto, options.sndbuf, congestion_for(options, layer.config())),
       receiver_(options.rcvbuf),
       timers_(context_.timers(), [this](Timer t, Instant now) { timer_fired(t, now); }),
       challenge_acks_(layer.config().challenge_acks_per_second,
@@ -267,6 +277,9 @@ void Connection::orphan() {
 
 void Connection::options_changed(Instant now) {
   sender_.set_buffer(options_.sndbuf);
+  if (!options_.congestion.empty() && options_.congestion != congestion()) {
+    if (auto cc = make_congestion(options_.congestion)) sender_.set_congestion(std::move(cc));
+  }
   receiver_.set_buffer(options_.rcvbuf, synchronized(state_) || state_ == State::syn_received);
   if (synchronized(state_)) {
     arm_keepalive(now);

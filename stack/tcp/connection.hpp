@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "stack/core/address.hpp"
 #include "stack/core/context.hpp"
@@ -57,6 +58,9 @@ struct UserOptions {
   std::uint16_t user_mss = 0;          // TCP_MAXSEG; 0: from the interface MTU
   std::size_t rcvbuf = 212992;         // SO_RCVBUF (Linux's rmem_default)
   std::size_t sndbuf = 212992;         // SO_SNDBUF
+  // TCP_CONGESTION: one of available_congestion()'s names (static storage); empty for the
+  // stack's default (tcp::Config::congestion).
+  std::string_view congestion;
 };
 
 // The state machine and what ties the parts together: "segment arrives" in the RFC's order
@@ -124,6 +128,8 @@ class Connection {
   UserOptions& options() { return options_; }
   const UserOptions& options() const { return options_; }
   void options_changed(Instant now);  // re-arm keepalive, resize buffers, push under NODELAY
+  // The congestion-control algorithm in use (TCP_CONGESTION).
+  std::string_view congestion() const { return sender_.congestion().name(); }
   std::uint16_t mss() const { return sender_.mss(); }
   const Sender& sender() const { return sender_; }
   const Receiver& receiver() const { return receiver_; }

@@ -10,9 +10,13 @@ namespace {
 
 class Reno final : public CongestionControl {
  public:
-  std::string_view name() const override { return "reno"; }
+  explicit Reno(bool newreno) : newreno_(newreno) {}
+
+  std::string_view name() const override { return newreno_ ? "newreno" : "reno"; }
+  bool newreno_recovery() const override { return newreno_; }
 
   void on_ack(const AckEvent& e) override {
+    if (!e.cwnd_limited) return;  // RFC 7661 §4.3: no growth for a window not used
     if (cwnd_ < ssthresh_) {
       // RFC 5681 §3.1 slow start, counting bytes with RFC 3465's limit of 2·SMSS per ACK.
       cwnd_ += std::min(e.acked, 2 * e.mss);
@@ -39,13 +43,18 @@ class Reno final : public CongestionControl {
   }
 
  private:
+  bool newreno_;
   std::uint32_t bytes_acked_ = 0;
 };
 
 }  // namespace
 
 std::unique_ptr<CongestionControl> make_reno() {
-  return std::make_unique<Reno>();
+  return std::make_unique<Reno>(false);
+}
+
+std::unique_ptr<CongestionControl> make_newreno() {
+  return std::make_unique<Reno>(true);
 }
 
 }  // namespace tapir::tcp

@@ -35,6 +35,7 @@ void Sender::syn_sent(Instant now) {
 void Sender::syn_acknowledged(SeqNum ack, Instant now) {
   syn_acked_ = true;
   una_ = ack;
+  round_end_ = ack;
   if (nxt_ < una_) nxt_ = una_;
   if (rtt_seq_) rto_.sample(now - rtt_start_);  // Karn: only if the SYN was not resent
   rtt_seq_.reset();
@@ -118,6 +119,22 @@ void Sender::sent(const Outgoing& s, Instant now) {
   }
   nxt_ = s.seq + static_cast<std::uint32_t>(s.len + (s.fin ? 1 : 0));
   max_ = seq_max(max_, nxt_);
+  max_flight_ = std::max(max_flight_, flight());
+}
+
+bool Sender::cwnd_limited() const {
+  // As Linux's tcp_is_cwnd_limited: in slow start the window is in use if half of it was in
+  // flight (it doubles each round); later, if it was filled to within a segment.
+  const std::size_t used = std::max(max_flight_, last_round_max_flight_);
+  const std::uint32_t cwnd = cc_->cwnd();
+  if (cwnd < cc_->ssthresh()) return 2 * used > cwnd;
+  return used + mss_ > cwnd;
+}
+
+void Sender::set_congestion(std::unique_ptr<CongestionControl> cc) {
+  cc->set_cwnd(cc_->cwnd());
+  cc->set_ssthresh(cc_->ssthresh());
+  cc_ = std::move(cc);
 }
 
 AckResult Sender::on_ack(SeqNum ack, std::uint32_t window, bool may_be_duplicate, Instant now) {
@@ -144,7 +161,18 @@ AckResult Sender::on_ack(SeqNum ack, std::uint32_t window, bool may_be_duplicate
       rtt_seq_.reset();
     }
     rto_.reset_backoff();
-    if (in_recovery_) {
+    const bool round_end = ack >= round_end_;
+    if (round_end) {
+      round_end_ = max_;
+      last_round_max_flight_ = max_flight_;
+      max_flight_ = flight();
+    }
+    if (in_recovery_ && !cc_->newreno_recovery()) {
+      // RFC 5681 §3.2 step 6 (Reno): the first ACK of new data ends recovery, partial or not;
+      // the window deflates to ssthresh.
+      in_recovery_ = false;
+      cc_->set_cwnd(cc_->ssthresh());
+    } else if (in_recovery_) {
       if (recover_ && ack >= *recover_) {
         // RFC 6582 §3.2 step 3, full acknowledgement: deflate the window.
         in_recovery_ = false;
@@ -156,7 +184,16 @@ AckResult Sender::on_ack(SeqNum ack, std::uint32_t window, bool may_be_duplicate
         cc_->set_cwnd(cc_->cwnd() > acked ? cc_->cwnd() - acked + mss : mss);
       }
     } else {
-      cc_->on_ack(AckEvent{acked, static_cast<std::uint32_t>(max_ - una_), mss, now, rtt});
+      AckEvent e;
+      e.acked = acked;
+      e.in_flight = static_cast<std::uint32_t>(max_ - una_);
+      e.mss = mss;
+      e.now = now;
+      e.rtt = rtt;
+      e.srtt = rto_.srtt().value_or(Duration{0});
+      e.cwnd_limited = cwnd_limited();
+      e.round_end = round_end;
+      cc_->on_ack(e);
     }
     dupacks_ = 0;
     result.advanced = true;

@@ -118,7 +118,13 @@ class Sender {
   const RtoEstimator& rto() const { return rto_; }
   CongestionControl& congestion() { return *cc_; }
   const CongestionControl& congestion() const { return *cc_; }
+  // TCP_CONGESTION on a live connection: the new algorithm starts from the current cwnd and
+  // ssthresh (as Linux's tcp_set_congestion_control).
+  void set_congestion(std::unique_ptr<CongestionControl> cc);
   bool in_recovery() const { return in_recovery_; }
+  // RFC 7661 §4.3: did cwnd, rather than the application or the peer's window, limit sending
+  // over the last round trip?
+  bool cwnd_limited() const;
 
  private:
   bool nagle_allows(std::size_t len, std::size_t available, bool nodelay) const;
@@ -147,6 +153,12 @@ class Sender {
   Instant rtt_start_;
 
   std::unique_ptr<CongestionControl> cc_;
+  // Rounds (one window's worth of data acknowledged): a round ends when SND.UNA passes what
+  // was the highest sequence sent when it began. The most in flight this round and the last
+  // say whether the window was used (cwnd_limited).
+  SeqNum round_end_;
+  std::size_t max_flight_ = 0;
+  std::size_t last_round_max_flight_ = 0;
   unsigned dupacks_ = 0;
   bool in_recovery_ = false;       // fast recovery (RFC 5681 §3.2, RFC 6582)
   std::optional<SeqNum> recover_;  // RFC 6582: the highest sequence sent when recovery began

@@ -15,6 +15,7 @@
 #include "stack/core/ports.hpp"
 #include "stack/ip/ipv4.hpp"
 #include "stack/ip/transport_error.hpp"
+#include "stack/tcp/congestion.hpp"
 #include "stack/tcp/connection.hpp"
 #include "stack/tcp/isn.hpp"
 #include "stack/tcp/rto.hpp"
@@ -37,6 +38,9 @@ struct Config {
   bool timestamps = true;                      // RFC 7323 §3
   bool sack = true;                            // RFC 2018: we send SACK-permitted and SACK blocks
   std::uint32_t initial_window_segments = 10;  // RFC 6928
+  // The congestion-control algorithm of connections whose socket chose none (Linux's
+  // net.ipv4.tcp_congestion_control): a name make_congestion() knows.
+  std::string_view congestion = default_congestion;
   // Test hook: every connection takes this ISN instead of RFC 6528's (so a test can start
   // next to 2^32 and watch the sequence numbers wrap). Never set outside tests.
   std::optional<std::uint32_t> isn_for_tests;

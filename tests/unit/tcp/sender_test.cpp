@@ -15,9 +15,10 @@ const SeqNum kIss{1000};
 const Instant t0 = Instant::from_micros(1'000'000);
 
 // A sender whose SYN was sent and acknowledged at t0 + 10 ms, with a peer window of `window`
-// and an MSS of 1000 (initial window 10 segments).
-Sender open_sender(std::uint32_t window = 65535, std::size_t sndbuf = 64 * 1024) {
-  Sender s(RtoConfig{}, sndbuf, make_reno());
+// and an MSS of 1000 (initial window 10 segments), running NewReno.
+Sender open_sender(std::uint32_t window = 65535, std::size_t sndbuf = 64 * 1024,
+                   std::unique_ptr<CongestionControl> cc = make_newreno()) {
+  Sender s(RtoConfig{}, sndbuf, std::move(cc));
   s.open(kIss);
   s.syn_sent(t0);
   s.set_mss(kMss, 10);
@@ -107,18 +108,28 @@ TEST_CASE("the urgent pointer is the byte after the urgent data (RFC 6093 §4)",
   CHECK_FALSE(s.urgent_pointer(kIss + 12));
 }
 
-TEST_CASE("an ACK frees the buffer, samples the RTT and restarts slow start's growth",
-          "[tcp][sender]") {
+TEST_CASE(
+    "an ACK frees the buffer and samples the RTT; a full window grows in slow start "
+    "by the bytes acknowledged, at most 2 SMSS (RFC 3465)",
+    "[tcp][sender]") {
   Sender s = open_sender();
-  s.write(bytes(2000), false);
-  drain(s, t0 + 20ms);
-  const AckResult r = s.on_ack(kIss + 1 + 2000, 65535, false, t0 + 70ms);
+  s.write(bytes(10'000), false);
+  drain(s, t0 + 20ms);  // the whole initial window
+  const AckResult r = s.on_ack(kIss + 1 + 3000, 65535, false, t0 + 70ms);
   CHECK(r.advanced);
   CHECK_FALSE(r.resend);
-  CHECK(s.all_acked());
-  CHECK(s.buffered() == 0);
-  // Slow start with RFC 3465's limit: 2000 acked, at most 2 SMSS per ACK.
+  CHECK(s.buffered() == 7000);
+  CHECK(s.rto().srtt() < 20ms);  // 10 ms, then the 50 ms sample smoothed in
   CHECK(s.congestion().cwnd() == 12 * kMss);
+}
+
+TEST_CASE("a window the application never filled does not grow (RFC 7661 §4.3)", "[tcp][sender]") {
+  Sender s = open_sender();
+  s.write(bytes(2000), false);
+  drain(s, t0 + 20ms);  // 2 of 10 segments' worth: application-limited
+  CHECK_FALSE(s.cwnd_limited());
+  s.on_ack(kIss + 1 + 2000, 65535, false, t0 + 70ms);
+  CHECK(s.congestion().cwnd() == 10 * kMss);
 }
 
 TEST_CASE(
@@ -240,4 +251,27 @@ TEST_CASE("a smaller MSS from ICMP fragmentation needed resends from SND.UNA (RF
   const auto segs = drain(s, t0 + 30ms);
   REQUIRE_FALSE(segs.empty());
   CHECK(segs[0].len == 500);
+}
+
+TEST_CASE(
+    "plain Reno ends recovery at the first ACK of new data, partial or not "
+    "(RFC 5681 §3.2)",
+    "[tcp][sender]") {
+  Sender s = open_sender(65535, 64 * 1024, make_reno());
+  s.write(bytes(8000), false);
+  drain(s, t0 + 20ms);
+  const SeqNum una = s.una();
+  for (int i = 0; i < 3; ++i) s.on_ack(una, 65535, true, t0 + 30ms);
+  REQUIRE(s.in_recovery());
+  const AckResult partial = s.on_ack(una + 1000, 65535, false, t0 + 40ms);
+  CHECK_FALSE(partial.resend);  // NewReno would resend the next hole here
+  CHECK_FALSE(s.in_recovery());
+  CHECK(s.congestion().cwnd() == s.congestion().ssthresh());
+}
+
+TEST_CASE("TCP_CONGESTION on a live connection keeps the window it had", "[tcp][sender]") {
+  Sender s = open_sender();
+  s.set_congestion(make_cubic());
+  CHECK(s.congestion().name() == "cubic");
+  CHECK(s.congestion().cwnd() == 10 * kMss);
 }
