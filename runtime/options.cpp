@@ -1,4 +1,6 @@
-// Options: parsing and checking the shared command line, one clear line per mistake.
+// Options: parsing and checking the shared command line, one clear line per mistake. The
+// common flags are one table (name, value name, help, what each does) that parse() and usage()
+// both read.
 #include "runtime/options.hpp"
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -23,36 +26,21 @@ constexpr std::string_view kFaultKeys =
     "KEY=VALUE with KEY one of loss, duplicate, reorder, delay, jitter, reorder-delay, seed";
 constexpr std::string_view kTraceLayers = "eth,arp,ip,icmp,igmp,udp,tcp,sock";
 
-// The flags every app understands: name, value name (empty: no value), help.
-struct Builtin {
+// What the common flags have said so far, as OptionParser::parse reads them in order.
+struct CommonFlagState {
+  Options options;
+  std::optional<std::uint32_t> all_mtu;  // --mtu / --mac before any interface
+  std::optional<MacAddress> all_mac;
+};
+
+// One of the flags every app understands: its name, value name (empty: no value), help, and
+// what it does with its value.
+struct CommonFlag {
   std::string_view name;
   std::string_view value_name;
   std::string_view help;
+  void (*apply)(CommonFlagState& state, std::string_view flag, std::string_view value);
 };
-constexpr Builtin kBuiltins[] = {
-    {"--tap", "NAME", "attach to TAP NAME (created if missing); repeat for more interfaces"},
-    {"--packet", "IFNAME", "use existing interface IFNAME through AF_PACKET (no Linux IPv4 on it)"},
-    {"--ip", "ADDR/PREFIX", "address of the interface named just before"},
-    {"--mac", "MAC", "MAC of the interface before (before any interface: of all of them)"},
-    {"--mtu", "N", "MTU 68..65535 of the interface before (before any interface: all)"},
-    {"--gw", "ADDR", "default gateway"},
-    {"--route", "NET/PREFIX,GW", "static route; repeatable"},
-    {"--forward", "", "forward datagrams between interfaces (be a router)"},
-    {"--igmp-version", "N", "force IGMP version 1, 2 or 3 (default: 3, older if a querier is)"},
-    {"--msl", "SECONDS", "TCP maximum segment lifetime; TIME-WAIT is twice it (default 30)"},
-    {"--pcap", "FILE", "write every frame in and out to FILE (pcap, for Wireshark)"},
-    {"--fault", "SPEC", "impair every link both ways: loss=5%,delay=15ms,jitter=10ms,seed=1,..."},
-    {"--trace", "LAYERS", "print one line per decision of LAYERS (eth,arp,ip,icmp,... or all)"},
-    {"--stats", "", "print counters on exit (SIGUSR1 prints them any time)"},
-    {"--help", "", "show this help"},
-};
-
-const Builtin* find_builtin(std::string_view name) {
-  for (const Builtin& b : kBuiltins) {
-    if (b.name == name) return &b;
-  }
-  return nullptr;
-}
 
 std::string quoted(std::string_view text) {
   return "\"" + std::string(text) + "\"";
@@ -183,9 +171,144 @@ std::optional<Duration> parse_fault_duration(std::string_view text) {
   return Duration{std::llround(micros)};
 }
 
+// --- what each flag does ------------------------------------------------------------------
+
+InterfaceOptions* last_interface(CommonFlagState& s) {
+  return s.options.interfaces.empty() ? nullptr : &s.options.interfaces.back();
+}
+
+// --tap NAME, --packet IFNAME: a new interface, which the --ip, --mtu and --mac after it are for.
+void add_interface(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  if (!valid_interface_name(value)) {
+    fail(flag, OptionParser::expected("an interface name of 1 to 15 characters without '/' or ':'",
+                                      value));
+  }
+  for (const auto& itf : s.options.interfaces) {
+    if (itf.device == value) fail(flag, std::string(value) + " is given twice");
+  }
+  InterfaceOptions itf;
+  itf.kind = flag == "--tap" ? InterfaceOptions::Kind::tap : InterfaceOptions::Kind::packet;
+  itf.device = std::string(value);
+  s.options.interfaces.push_back(std::move(itf));
+}
+
+void set_address(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  InterfaceOptions* last = last_interface(s);
+  if (!last) fail(flag, "comes after the --tap NAME or --packet IFNAME it belongs to");
+  if (last->address) {
+    fail(flag, last->device + " already has " + last->address->to_string() +
+                   "; expected one --ip per interface");
+  }
+  last->address = parse_interface_address(flag, value);
+}
+
+// --mtu and --mac are for the interface named before them, or before any, for all of them.
+[[noreturn]] void fail_given_twice(std::string_view flag, const InterfaceOptions* last) {
+  fail(flag, "given twice for " + (last ? last->device : std::string("all interfaces")));
+}
+
+void set_mtu(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  InterfaceOptions* last = last_interface(s);
+  std::optional<std::uint32_t>& mtu = last ? last->mtu : s.all_mtu;
+  if (mtu) fail_given_twice(flag, last);
+  mtu = parse_mtu(flag, value);
+}
+
+void set_mac(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  InterfaceOptions* last = last_interface(s);
+  std::optional<MacAddress>& mac = last ? last->mac : s.all_mac;
+  if (mac) fail_given_twice(flag, last);
+  mac = parse_mac(flag, value);
+}
+
+void set_gateway(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  if (s.options.gateway) fail(flag, "given twice; expected one default gateway");
+  s.options.gateway = parse_gateway(flag, value, "an IPv4 address like 10.0.0.1");
+}
+
+void add_route(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  s.options.routes.push_back(parse_route(flag, value));
+}
+
+void set_forward(CommonFlagState& s, std::string_view, std::string_view) {
+  s.options.forward = true;
+}
+
+// As Linux's force_igmp_version (RFC 3376 §7 otherwise picks the version).
+void set_igmp_version(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  if (value != "1" && value != "2" && value != "3") {
+    fail(flag, OptionParser::expected("1, 2 or 3", value));
+  }
+  s.options.igmp_version = value[0] - '0';
+}
+
+// RFC 9293 §3.4.2 suggests 2 minutes; Linux's TIME-WAIT of 60 s means an MSL of 30 s. A short
+// one is for tests and labs that open many connections.
+void set_msl(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  const std::string text(value);
+  char* end = nullptr;
+  const double seconds = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end != '\0' || !(seconds >= 0.001) || seconds > 3600) {
+    fail(flag, OptionParser::expected("seconds from 0.001 to 3600 like 30 or 0.5", value));
+  }
+  s.options.msl = Duration{static_cast<std::int64_t>(seconds * 1e6)};
+}
+
+void set_pcap(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  if (value.empty()) fail(flag, OptionParser::expected("a file name", value));
+  s.options.pcap = std::string(value);
+}
+
+void set_fault(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  if (s.options.fault) fail(flag, "given twice; expected one SPEC for every interface");
+  s.options.fault = parse_fault_spec(value);
+}
+
+void add_trace(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  std::string bad;
+  auto mask = Trace::parse_layers(value, &bad);
+  if (!mask || value.empty()) {
+    fail(flag, "unknown layer " + quoted(bad) + "; expected a comma list of " +
+                   std::string(kTraceLayers) + ", or all");
+  }
+  s.options.trace_layers |= *mask;
+}
+
+void set_stats(CommonFlagState& s, std::string_view, std::string_view) {
+  s.options.stats = true;
+}
+
+void set_help(CommonFlagState& s, std::string_view, std::string_view) {
+  s.options.help = true;
+}
+
+constexpr CommonFlag kCommonFlags[] = {
+    {"--tap", "NAME", "attach to TAP NAME (created if missing); repeat for more interfaces",
+     add_interface},
+    {"--packet", "IFNAME", "use existing interface IFNAME through AF_PACKET (no Linux IPv4 on it)",
+     add_interface},
+    {"--ip", "ADDR/PREFIX", "address of the interface named just before", set_address},
+    {"--mac", "MAC", "MAC of the interface before (before any interface: of all of them)", set_mac},
+    {"--mtu", "N", "MTU 68..65535 of the interface before (before any interface: all)", set_mtu},
+    {"--gw", "ADDR", "default gateway", set_gateway},
+    {"--route", "NET/PREFIX,GW", "static route; repeatable", add_route},
+    {"--forward", "", "forward datagrams between interfaces (be a router)", set_forward},
+    {"--igmp-version", "N", "force IGMP version 1, 2 or 3 (default: 3, older if a querier is)",
+     set_igmp_version},
+    {"--msl", "SECONDS", "TCP maximum segment lifetime; TIME-WAIT is twice it (default 30)",
+     set_msl},
+    {"--pcap", "FILE", "write every frame in and out to FILE (pcap, for Wireshark)", set_pcap},
+    {"--fault", "SPEC", "impair every link both ways: loss=5%,delay=15ms,jitter=10ms,seed=1,...",
+     set_fault},
+    {"--trace", "LAYERS", "print one line per decision of LAYERS (eth,arp,ip,icmp,... or all)",
+     add_trace},
+    {"--stats", "", "print counters on exit (SIGUSR1 prints them any time)", set_stats},
+    {"--help", "", "show this help", set_help},
+};
+
 // Checks that need the whole command line.
-void check_complete(Options& o, bool require_interface) {
-  if (require_interface && o.interfaces.empty()) {
+void check_complete(const Options& o) {
+  if (o.interfaces.empty()) {
     throw OptionError("expected at least one --tap NAME or --packet IFNAME (try --help)");
   }
   for (std::size_t i = 0; i < o.interfaces.size(); ++i) {
@@ -213,6 +336,27 @@ void check_complete(Options& o, bool require_interface) {
   };
   if (o.gateway) check_reachable("--gw", *o.gateway);
   for (const auto& r : o.routes) check_reachable("--route", r.gateway);
+}
+
+const CommonFlag* find_common_flag(std::string_view name) {
+  for (const CommonFlag& f : kCommonFlags) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+// The value of `flag`: written into it ("--count=3", "-c3"), or else the next word, which
+// `next` then moves past; none for a flag that takes no value.
+std::string_view value_of(std::string_view flag, std::string_view value_name,
+                          std::optional<std::string_view> inline_value,
+                          const std::vector<std::string_view>& args, std::size_t& next) {
+  if (value_name.empty()) {
+    if (inline_value) fail(flag, "takes no value, got " + quoted(*inline_value));
+    return {};
+  }
+  if (inline_value) return *inline_value;
+  if (next + 1 < args.size()) return args[++next];
+  fail(flag, "expected " + std::string(value_name) + " after it, got nothing");
 }
 
 }  // namespace
@@ -304,7 +448,7 @@ void OptionParser::add_extra(std::string names, Extra extra) {
   const bool short_taken =
       !s.empty() && (s == "-h" || std::any_of(extras_.begin(), extras_.end(),
                                               [&s](const Extra& e) { return e.short_name == s; }));
-  if (find_builtin(extra.name) || find_extra(extra.name) || short_taken) {
+  if (find_common_flag(extra.name) || find_extra(extra.name) || short_taken) {
     throw std::logic_error("flag defined twice: " + names);
   }
   extras_.push_back(std::move(extra));
@@ -337,11 +481,8 @@ OptionParser::FlagWord OptionParser::read_flag_word(std::string_view arg) const 
 }
 
 Options OptionParser::parse(const std::vector<std::string_view>& args) const {
-  Options o;
-  std::optional<std::uint32_t> all_mtu;  // --mtu / --mac before any interface
-  std::optional<MacAddress> all_mac;
+  CommonFlagState common;
   std::size_t positionals_seen = 0;
-
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     if (!arg.starts_with('-')) {  // not a flag: the next positional (ping's DEST)
@@ -353,109 +494,29 @@ Options OptionParser::parse(const std::vector<std::string_view>& args) const {
       continue;
     }
     const auto [flag, inline_value] = read_flag_word(arg);
-    const Builtin* builtin = find_builtin(flag);
+    const CommonFlag* builtin = find_common_flag(flag);
     const Extra* extra = builtin ? nullptr : find_extra(flag);
     if (!builtin && !extra) throw OptionError("unknown flag " + quoted(flag) + " (try --help)");
-    const std::string_view value_name = builtin ? builtin->value_name : extra->value_name;
-
-    std::string_view value;
-    if (value_name.empty()) {
-      if (inline_value) fail(flag, "takes no value, got " + quoted(*inline_value));
-    } else if (inline_value) {
-      value = *inline_value;
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      fail(flag, "expected " + std::string(value_name) + " after it, got nothing");
-    }
-
-    if (extra) {
-      if (extra->on_seen) extra->on_seen();
-      if (extra->on_value) {
-        if (auto error = extra->on_value(value)) fail(flag, *error);
-      }
+    const std::string_view value =
+        value_of(flag, builtin ? builtin->value_name : extra->value_name, inline_value, args, i);
+    if (builtin) {
+      builtin->apply(common, flag, value);
+      // --help: the rest of the line does not matter.
+      if (common.options.help) return common.options;
       continue;
     }
-
-    InterfaceOptions* last = o.interfaces.empty() ? nullptr : &o.interfaces.back();
-    if (flag == "--help") {
-      o.help = true;
-      return o;
-    } else if (flag == "--tap" || flag == "--packet") {
-      if (!valid_interface_name(value)) {
-        fail(flag, expected("an interface name of 1 to 15 characters without '/' or ':'", value));
-      }
-      for (const auto& itf : o.interfaces) {
-        if (itf.device == value) fail(flag, std::string(value) + " is given twice");
-      }
-      InterfaceOptions itf;
-      itf.kind = flag == "--tap" ? InterfaceOptions::Kind::tap : InterfaceOptions::Kind::packet;
-      itf.device = std::string(value);
-      o.interfaces.push_back(std::move(itf));
-    } else if (flag == "--ip") {
-      if (!last) fail(flag, "comes after the --tap NAME or --packet IFNAME it belongs to");
-      if (last->address) {
-        fail(flag, last->device + " already has " + last->address->to_string() +
-                       "; expected one --ip per interface");
-      }
-      last->address = parse_interface_address(flag, value);
-    } else if (flag == "--mtu" || flag == "--mac") {
-      const bool is_mtu = flag == "--mtu";
-      const bool given = last ? (is_mtu ? last->mtu.has_value() : last->mac.has_value())
-                              : (is_mtu ? all_mtu.has_value() : all_mac.has_value());
-      if (given) {
-        fail(flag, "given twice for " + (last ? last->device : std::string("all interfaces")));
-      }
-      if (is_mtu) {
-        (last ? last->mtu : all_mtu) = parse_mtu(flag, value);
-      } else {
-        (last ? last->mac : all_mac) = parse_mac(flag, value);
-      }
-    } else if (flag == "--gw") {
-      if (o.gateway) fail(flag, "given twice; expected one default gateway");
-      o.gateway = parse_gateway(flag, value, "an IPv4 address like 10.0.0.1");
-    } else if (flag == "--route") {
-      o.routes.push_back(parse_route(flag, value));
-    } else if (flag == "--forward") {
-      o.forward = true;
-    } else if (flag == "--igmp-version") {
-      // As Linux's force_igmp_version (RFC 3376 §7 otherwise picks the version).
-      if (value != "1" && value != "2" && value != "3") fail(flag, expected("1, 2 or 3", value));
-      o.igmp_version = value[0] - '0';
-    } else if (flag == "--msl") {
-      // RFC 9293 §3.4.2 suggests 2 minutes; Linux's TIME-WAIT of 60 s means an MSL of 30 s.
-      // A short one is for tests and labs that open many connections.
-      const std::string text(value);
-      char* end = nullptr;
-      const double seconds = std::strtod(text.c_str(), &end);
-      if (text.empty() || *end != '\0' || !(seconds >= 0.001) || seconds > 3600) {
-        fail(flag, expected("seconds from 0.001 to 3600 like 30 or 0.5", value));
-      }
-      o.msl = Duration{static_cast<std::int64_t>(seconds * 1e6)};
-    } else if (flag == "--pcap") {
-      if (value.empty()) fail(flag, expected("a file name", value));
-      o.pcap = std::string(value);
-    } else if (flag == "--fault") {
-      if (o.fault) fail(flag, "given twice; expected one SPEC for every interface");
-      o.fault = parse_fault_spec(value);
-    } else if (flag == "--trace") {
-      std::string bad;
-      auto mask = Trace::parse_layers(value, &bad);
-      if (!mask || value.empty()) {
-        fail(flag, "unknown layer " + quoted(bad) + "; expected a comma list of " +
-                       std::string(kTraceLayers) + ", or all");
-      }
-      o.trace_layers |= *mask;
-    } else if (flag == "--stats") {
-      o.stats = true;
+    if (extra->on_seen) extra->on_seen();
+    if (extra->on_value) {
+      if (auto error = extra->on_value(value)) fail(flag, *error);
     }
   }
 
+  Options& o = common.options;
   for (auto& itf : o.interfaces) {
-    if (!itf.mtu) itf.mtu = all_mtu;
-    if (!itf.mac) itf.mac = all_mac;
+    if (!itf.mtu) itf.mtu = common.all_mtu;
+    if (!itf.mac) itf.mac = common.all_mac;
   }
-  check_complete(o, require_interface_);
+  check_complete(o);
   if (positionals_seen < positionals_.size()) {
     const Positional& p = positionals_[positionals_seen];
     throw OptionError("expected " + p.name + ", " + p.what + " (try --help)");
@@ -489,7 +550,7 @@ std::string OptionParser::usage() const {
     out << left;
     out << std::string(left.size() < 26 ? 26 - left.size() : 1, ' ') << help << "\n";
   };
-  for (const Builtin& b : kBuiltins) line(b.name, b.value_name, b.help);
+  for (const CommonFlag& f : kCommonFlags) line(f.name, f.value_name, f.help);
   for (const Extra& e : extras_) {
     line(e.name, e.value_name, e.short_name.empty() ? e.help : "(" + e.short_name + ") " + e.help);
   }

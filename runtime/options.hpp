@@ -77,8 +77,6 @@ class OptionParser {
   // filled in the order they were added, each checked as it comes. A missing one is the error
   // `expected NAME, WHAT (try --help)`, e.g. `expected DEST, the IPv4 address to ping`.
   void add_positional(std::string name, std::string what, ValueCheck on_value);
-  // Apps that open no link (none yet) may allow a command line without --tap/--packet.
-  void allow_no_interface() { require_interface_ = false; }
 
   // Parses arguments (without the program name). Throws OptionError on the first problem.
   // `--flag=value` is accepted as well as `--flag value`.
@@ -88,7 +86,6 @@ class OptionParser {
   Options parse_or_exit(int argc, char** argv) const;
 
   std::string usage() const;
-  const std::string& program() const { return program_; }
 
   // `expected WHAT, got "VALUE"`: the house style of a value error.
   static std::string expected(std::string_view what, std::string_view value);
@@ -121,7 +118,6 @@ class OptionParser {
   std::string summary_;
   std::vector<Extra> extras_;
   std::vector<Positional> positionals_;
-  bool require_interface_ = true;
 };
 
 }  // namespace tapir
