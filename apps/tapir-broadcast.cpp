@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
 
   tapir::close(fd);
   host->stop();
-  if (options.stats) host->print_stats(std::cout);
+  if (options.stats()) host->print_stats(std::cout);
   if (failure) {
     std::fprintf(stderr, "tapir-broadcast: %s\n", failure->c_str());
     return 1;

@@ -559,7 +559,7 @@ int main(int argc, char** argv) {
   }
 
   host->stop();
-  if (options.stats) host->print_stats(std::cout);
+  if (options.stats()) host->print_stats(std::cout);
   if (failure) {
     std::fprintf(stderr, "tapir-bulk: %s\n", failure->c_str());
     return 1;

@@ -13,7 +13,7 @@
 #include <tapir/host.hpp>
 #include <tapir/socket.hpp>
 
-#include "apps/http_server.hpp"
+#include "http_server.hpp"
 
 int main(int argc, char** argv) {
   tapir::http::ServerConfig config;
@@ -71,6 +71,6 @@ int main(int argc, char** argv) {
 
   server.stop();
   host->stop();
-  if (options.stats) host->print_stats(std::cout);
+  if (options.stats()) host->print_stats(std::cout);
   return failure ? 1 : 0;
 }

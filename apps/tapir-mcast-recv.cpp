@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
   // Closing the socket leaves its groups: IGMP tells the routers (a leave or a state change).
   tapir::close(fd);
   host->stop();
-  if (options.stats) host->print_stats(std::cout);
+  if (options.stats()) host->print_stats(std::cout);
   if (failure) {
     std::fprintf(stderr, "tapir-mcast-recv: %s\n", failure->c_str());
     return 1;

@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
 
   tapir::close(fd);
   host->stop();
-  if (options.stats) host->print_stats(std::cout);
+  if (options.stats()) host->print_stats(std::cout);
   if (failure) {
     std::fprintf(stderr, "tapir-mcast-send: %s\n", failure->c_str());
     return 1;

@@ -440,7 +440,7 @@ int main(int argc, char** argv) {
   }
 
   host->stop();
-  if (options.stats) host->print_stats(std::cout);
+  if (options.stats()) host->print_stats(std::cout);
   if (failure) {
     std::fprintf(stderr, "tapir-tcp-echo: %s\n", failure->c_str());
     return 1;

@@ -358,7 +358,7 @@ int main(int argc, char** argv) {
   tapir::close(icmp_fd);
   if (udp_fd >= 0) tapir::close(udp_fd);
   host->stop();
-  if (options.stats) host->print_stats(std::cout);
+  if (options.stats()) host->print_stats(std::cout);
   if (failure) std::fprintf(stderr, "tapir-traceroute: %s\n", failure->c_str());
   return reached && !failed ? 0 : 1;
 }

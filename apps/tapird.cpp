@@ -23,7 +23,7 @@
 #include <tapir/host.hpp>
 #include <tapir/socket.hpp>
 
-#include "apps/http_server.hpp"
+#include "http_server.hpp"
 
 namespace {
 
@@ -483,6 +483,6 @@ int main(int argc, char** argv) {
   tcp.stop();
   if (http_server) http_server->stop();
   host->stop();
-  if (options.stats) host->print_stats(std::cout);
+  if (options.stats()) host->print_stats(std::cout);
   return failure ? 1 : 0;
 }

@@ -1,22 +1,18 @@
 // Option checks: reading numbers, seconds and addresses from the command line, strictly.
-#include "runtime/option_checks.hpp"
-
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 
+#include <tapir/app.hpp>
+
 namespace tapir {
 
-std::optional<long> parse_integer(std::string_view text, long min, long max) {
-  long v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v);
-  if (text.empty() || ec != std::errc{} || ptr != end || v < min || v > max) return std::nullopt;
-  return v;
-}
+namespace {
 
+// Seconds, fractions allowed ("0.2"), from min to max, to the microsecond; nullopt otherwise
+// (so for "nan" and "inf").
 std::optional<std::chrono::microseconds> parse_seconds(std::string_view text, double min,
                                                        double max) {
   const std::string s(text);  // strtod wants a terminated string
@@ -24,6 +20,16 @@ std::optional<std::chrono::microseconds> parse_seconds(std::string_view text, do
   const double v = std::strtod(s.c_str(), &end);
   if (s.empty() || *end != '\0' || !std::isfinite(v) || v < min || v > max) return std::nullopt;
   return std::chrono::microseconds(std::llround(v * 1e6));
+}
+
+}  // namespace
+
+std::optional<long> parse_integer(std::string_view text, long min, long max) {
+  long v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc{} || ptr != end || v < min || v > max) return std::nullopt;
+  return v;
 }
 
 OptionParser::ValueCheck integer_check(long min, long max, std::string what,

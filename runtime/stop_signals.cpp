@@ -1,15 +1,13 @@
 // Stop signals: one thread takes SIGINT, SIGTERM and SIGUSR1 with sigtimedwait(), and looks
 // at the Host's loop once a second.
-#include "runtime/stop_signals.hpp"
-
 #include <pthread.h>
 #include <signal.h>
 
 #include <iostream>
 
+#include <tapir/app.hpp>
+#include <tapir/host.hpp>
 #include <tapir/socket.hpp>
-
-#include "runtime/host.hpp"
 
 namespace tapir {
 
