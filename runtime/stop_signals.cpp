@@ -27,19 +27,6 @@ void block_stop_signals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-std::unique_ptr<Host> start_host(std::string_view program, const Options& options) {
-  block_stop_signals();  // before the Host's thread starts, so it inherits the mask
-  std::unique_ptr<Host> host;
-  try {
-    host = std::make_unique<Host>(options);
-  } catch (const std::exception& e) {
-    std::cerr << program << ": " << e.what() << '\n';
-    return nullptr;
-  }
-  host->start();  // the first Host started is the one tapir::socket() uses
-  return host;
-}
-
 StopSignals::StopSignals(Host& host, int fd) : thread_([this, &host, fd] { run(host, fd); }) {}
 
 StopSignals::~StopSignals() {

@@ -1,5 +1,6 @@
 // What tapir's sample apps share besides the Host and the sockets: the command line, stop
-// signals and the lines they print.
+// signals, the start and end of main(), the lines they print, TCP connections that honour a stop
+// signal, and the bytes of ICMP messages.
 #pragma once
 
 #include <netinet/in.h>
@@ -129,6 +130,11 @@ OptionParser::ValueCheck seconds_check(double min, double max, std::string what,
                                        std::function<void(std::chrono::microseconds)> use);
 // inet_pton(3)'s dotted quad.
 OptionParser::ValueCheck address_check(std::string what, std::function<void(in_addr)> use);
+// A multicast group address, 224.0.0.0 to 239.255.255.255 (class D, RFC 1112 §4).
+OptionParser::ValueCheck group_check(std::function<void(in_addr)> use);
+// ADDR:PORT, a dotted quad and a port 1..65535, e.g. "10.0.0.1:7".
+OptionParser::ValueCheck address_port_check(std::string what,
+                                            std::function<void(const sockaddr_in&)> use);
 // A count of 1 or more (up to 2^62, far from overflowing a long).
 OptionParser::ValueCheck count_check(std::function<void(long)> use);
 // A port 1..65535 (0 is no port to send to or listen on).
@@ -140,11 +146,6 @@ OptionParser::ValueCheck port_check(std::function<void(std::uint16_t)> use);
 // starts: threads inherit the mask (pthread_sigmask(3)), so a signal waits, pending, for the
 // StopSignals thread to take it, instead of killing the process in the middle of a line.
 void block_stop_signals();
-
-// What every sample app's main() does first: block the stop signals, build the Host from the
-// common flags and start it. When a device cannot be opened it prints "program: why" on
-// stderr and returns nullptr (the app picks its exit status).
-std::unique_ptr<Host> start_host(std::string_view program, const Options& options);
 
 // A thread that takes the signals blocked above. SIGINT or SIGTERM stops the app, and so does
 // a Host loop that ended on its own (its TAP was deleted, say); SIGUSR1 prints the counters to
@@ -173,6 +174,27 @@ class StopSignals {
   std::thread thread_;                  // last: it starts once the members above exist
 };
 
+// --- the start and the end of main() ------------------------------------------------------
+
+// What every sample app's main() does first: block the stop signals, build the Host from the
+// common flags and start it. When a device cannot be opened it prints "program: why" on
+// stderr and returns nullptr (the app picks its exit status).
+std::unique_ptr<Host> start_host(std::string_view program, const Options& options);
+
+// The rest of main() once the app's socket `fd` is open (-1: none): runs work(stop) while a
+// StopSignals(host, fd) takes the stop signals, then closes `fd`, stops the Host, prints the
+// counters on stdout with --stats, and "program: why" on stderr if the Host's loop ended on its
+// own. Returns what work returned, or `failure_status` after such an end.
+int run_until_stopped(std::string_view program, Host& host, const Options& options, int fd,
+                      const std::function<int(const StopSignals& stop)>& work,
+                      int failure_status = 1);
+
+// The same for a server whose work runs on threads of its own (tapird, tapir-httpd): waits for
+// a stop signal, says why if the Host's loop ended on its own, calls stop_services(), then stops
+// the Host and prints the counters with --stats. Returns 1 after a loop failure, else 0.
+int serve_until_stopped(std::string_view program, Host& host, const Options& options,
+                        const std::function<void()>& stop_services);
+
 // --- lines apps print ---------------------------------------------------------------------
 
 // Prints "ready tap0 10.0.0.2/24 02:00:0a:00:00:02 tap1 ..." (an interface without an address
@@ -187,5 +209,54 @@ std::string address_text(const sockaddr_in& address);
 // Printable ASCII as is, the rest as C escapes ("\n", "\\", "\x00"); past `shown` bytes, "...".
 std::string printable(const std::uint8_t* data, std::size_t len,
                       std::size_t shown = std::numeric_limits<std::size_t>::max());
+
+// --- waiting and TCP connections ----------------------------------------------------------
+
+// The poll(2) timeout that ends at `deadline`: milliseconds from now, rounded up (a poll that
+// wakes early would only poll again), at least 0 and at most 1000 s.
+int milliseconds_until(std::chrono::steady_clock::time_point deadline);
+
+// Sleeps until `when`, or until `fd` is readable: a stop signal shuts the app's socket down for
+// reading (StopSignals), which ends the sleep at once.
+void sleep_until(int fd, std::chrono::steady_clock::time_point when);
+
+// Waits for `events` on `fd` until `deadline`, a tick (200 ms) at a time so that a stop signal
+// is noticed. Returns the revents, 0 when the deadline passed or the app is stopping, -1
+// (errno) when poll fails.
+int wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline,
+             const StopSignals& stop);
+
+// A TCP connection to `peer` within `timeout`: a non-blocking socket, connect(), poll for
+// POLLOUT and the outcome from SO_ERROR, the classic way to bound the wait. Returns the
+// connected socket, still non-blocking, or -1 after printing "program: socket: why" or
+// "program: connect to ADDR:PORT: why" on stderr (nothing when a stop signal ended the wait).
+int connect_to(std::string_view program, const sockaddr_in& peer, std::chrono::microseconds timeout,
+               const StopSignals& stop);
+
+// A non-blocking TCP socket listening on `port` of every address, with SO_REUSEADDR so that a
+// restarted app binds at once, without waiting out old connections' TIME-WAIT. -1 after
+// printing "program: socket: why" or "program: port N: why" on stderr.
+int listen_on(std::string_view program, std::uint16_t port, int backlog);
+
+// --- the bytes of ICMP messages -----------------------------------------------------------
+
+// RFC 1071: the 16-bit one's complement of the one's complement sum.
+inline std::uint16_t internet_checksum(const std::uint8_t* data, std::size_t len) {
+  std::uint32_t sum = 0;
+  for (std::size_t i = 0; i + 1 < len; i += 2) sum += (data[i] << 8) | data[i + 1];
+  if (len % 2) sum += data[len - 1] << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+
+// A 16-bit field in network byte order.
+inline std::uint16_t load16(const std::uint8_t* p) {
+  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
+}
+
+inline void store16(std::uint8_t* p, std::uint16_t v) {
+  p[0] = static_cast<std::uint8_t>(v >> 8);
+  p[1] = static_cast<std::uint8_t>(v);
+}
 
 }  // namespace tapir
