@@ -1,5 +1,5 @@
 // HTTP/1.x request heads: the request line, header fields and the connection rules of RFC 9112.
-#include "apps/http_request.hpp"
+#include "http_request.hpp"
 
 #include <algorithm>
 #include <cctype>

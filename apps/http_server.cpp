@@ -1,6 +1,6 @@
 // An HTTP/1.1 static file server: GET and HEAD over a directory, keep-alive and pipelining, on
 // one thread that polls every client's non-blocking tapir socket.
-#include "apps/http_server.hpp"
+#include "http_server.hpp"
 
 #include <fcntl.h>
 #include <netinet/tcp.h>

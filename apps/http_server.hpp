@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "apps/http_request.hpp"
+#include "http_request.hpp"
 
 namespace tapir::http {
 

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +18,8 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr const char* kProgram = "tapir-broadcast";
 
 struct Settings {
   std::optional<std::uint16_t> send_port;    // --send
@@ -49,9 +50,7 @@ int send_broadcasts(int fd, const Settings& settings, const tapir::StopSignals& 
     if (i > 0) {
       // Sleep until the next send, but wake at once when a signal shuts the socket down.
       next += settings.interval;
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now());
-      pollfd pfd{fd, POLLIN, 0};
-      if (left.count() > 0) tapir::poll(&pfd, 1, static_cast<int>(left.count()));
+      tapir::sleep_until(fd, next);
     }
     if (stop.stopped()) break;
     if (tapir::sendto(fd, settings.message.data(), settings.message.size(), 0,
@@ -100,12 +99,9 @@ int listen_for_broadcasts(int fd, const Settings& settings, const tapir::StopSig
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Settings settings;
+tapir::Options parse_command_line(int argc, char** argv, Settings& settings) {
   tapir::OptionParser parser(
-      "tapir-broadcast",
+      kProgram,
       "Sends UDP broadcasts (--send PORT, to 255.255.255.255 or --to a subnet broadcast such as\n"
       "10.0.0.255) or prints the datagrams that come to a port (--listen PORT).");
   parser.add_option("--send", "PORT", "broadcast --message to PORT",
@@ -129,14 +125,21 @@ int main(int argc, char** argv) {
       "--interval", "S", "send: seconds between datagrams (1)",
       tapir::seconds_check(0.001, 3600, "seconds from 0.001 to 3600 like 0.5",
                            [&](std::chrono::microseconds s) { settings.interval = s; }));
-  const tapir::Options options = parser.parse_or_exit(argc, argv);
+  return parser.parse_or_exit(argc, argv);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  const tapir::Options options = parse_command_line(argc, argv, settings);
   if (settings.send_port.has_value() == settings.listen_port.has_value()) {
     std::fprintf(stderr,
                  "tapir-broadcast: expected one of --send PORT or --listen PORT (try --help)\n");
     return 2;
   }
 
-  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-broadcast", options);
+  const std::unique_ptr<tapir::Host> host = tapir::start_host(kProgram, options);
   if (!host) return 1;
 
   const int fd = tapir::socket(AF_INET, SOCK_DGRAM, 0);
@@ -144,21 +147,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tapir-broadcast: socket: %s\n", std::strerror(errno));
     return 1;
   }
-  int result = 0;
-  std::optional<std::string> failure;
-  {
-    tapir::StopSignals stop(*host, fd);
-    result = settings.send_port ? send_broadcasts(fd, settings, stop)
-                                : listen_for_broadcasts(fd, settings, stop, *host);
-    failure = stop.failure();
-  }
-
-  tapir::close(fd);
-  host->stop();
-  if (options.stats) host->print_stats(std::cout);
-  if (failure) {
-    std::fprintf(stderr, "tapir-broadcast: %s\n", failure->c_str());
-    return 1;
-  }
-  return result;
+  auto send_or_listen = [&](const tapir::StopSignals& stop) {
+    return settings.send_port ? send_broadcasts(fd, settings, stop)
+                              : listen_for_broadcasts(fd, settings, stop, *host);
+  };
+  return tapir::run_until_stopped(kProgram, *host, options, fd, send_or_listen);
 }

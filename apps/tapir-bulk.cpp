@@ -1,6 +1,5 @@
 // tapir-bulk: a ttcp-like bulk TCP transfer on tapir (send or receive, connect or listen) that
 // prints bytes, seconds, throughput and the SHA-256 of the data.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -11,7 +10,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <memory>
 #include <new>
 #include <optional>
@@ -27,11 +25,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+constexpr const char* kProgram = "tapir-bulk";
+
 // Each send() offers this much, each recv() takes up to this much: large calls let the stack
 // fill whole segments and keep the window full.
 constexpr std::size_t kChunk = 64 * 1024;
-// How long one tapir::poll waits at most: how soon a stop signal is noticed.
-constexpr int kTickMs = 200;
 // The generated data: byte i of the stream is i mod 251. A prime period never lines up with
 // segment or chunk sizes, so a lost, repeated or reordered piece changes the SHA-256; and the
 // stream is easy to rebuild elsewhere: bytes(i % 251 for i in range(n)) in Python.
@@ -48,18 +46,6 @@ struct Settings {
 };
 
 // --- command line -----------------------------------------------------------------------
-
-std::optional<sockaddr_in> parse_host_port(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  const std::string host(text.substr(0, colon));
-  const auto port = tapir::parse_integer(text.substr(colon + 1), 1, 65535);
-  if (!port || inet_pton(AF_INET, host.c_str(), &sin.sin_addr) != 1) return std::nullopt;
-  sin.sin_port = htons(static_cast<std::uint16_t>(*port));
-  return sin;
-}
 
 // "104857600", or with a binary suffix: "100M" (K, M, G, T: powers of 1024).
 std::optional<std::uint64_t> parse_bytes(std::string_view text) {
@@ -217,78 +203,17 @@ void print_result(std::uint64_t bytes, Clock::duration elapsed, Sha256& sha) {
 
 // --- connections ------------------------------------------------------------------------
 
-// Waits for `events` on `fd` until `deadline`, a tick at a time so that a stop signal is
-// noticed. Returns the revents, 0 when the deadline passed or the app is stopping, -1 (errno)
-// when poll fails.
-int wait_for(int fd, short events, Clock::time_point deadline, const tapir::StopSignals& stop) {
-  while (!stop.stopped()) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return 0;
-    pollfd p{fd, events, 0};
-    const int n = tapir::poll(&p, 1, static_cast<int>(std::min<long long>(left, kTickMs)));
-    if (n < 0) return -1;
-    if (n > 0) return p.revents;
-  }
-  return 0;
-}
-
 constexpr Clock::time_point kNever = Clock::time_point::max();
-
-// A connected non-blocking socket, or -1 after printing why: non-blocking connect, poll for
-// POLLOUT within the timeout, then the outcome from SO_ERROR.
-int connect_to(const sockaddr_in& peer, const Settings& settings, const tapir::StopSignals& stop) {
-  const int fd = tapir::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (fd < 0) {
-    std::fprintf(stderr, "tapir-bulk: socket: %s\n", std::strerror(errno));
-    return -1;
-  }
-  if (tapir::connect(fd, reinterpret_cast<const sockaddr*>(&peer), sizeof peer) == 0) return fd;
-  int error = errno;
-  if (error == EINPROGRESS) {
-    const int revents = wait_for(fd, POLLOUT, Clock::now() + settings.timeout, stop);
-    if (revents < 0) {
-      error = errno;
-    } else if (revents == 0) {
-      error = stop.stopped() ? EINTR : ETIMEDOUT;
-    } else {
-      socklen_t len = sizeof error;
-      if (tapir::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) error = errno;
-    }
-  }
-  if (error == 0) return fd;
-  if (!stop.stopped()) {
-    std::fprintf(stderr, "tapir-bulk: connect to %s: %s\n", tapir::address_text(peer).c_str(),
-                 std::strerror(error));
-  }
-  tapir::close(fd);
-  return -1;
-}
 
 // Listens on `port`, prints the ready line, and accepts one connection (non-blocking, as the
 // transfer loops want it); the listener is closed after. -1 after printing why.
 int accept_one(std::uint16_t port, tapir::Host& host, const tapir::StopSignals& stop) {
-  const int listener = tapir::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (listener < 0) {
-    std::fprintf(stderr, "tapir-bulk: socket: %s\n", std::strerror(errno));
-    return -1;
-  }
-  const int on = 1;  // restart at once, without waiting out the last run's TIME-WAIT
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_port = htons(port);
-  local.sin_addr.s_addr = htonl(INADDR_ANY);
-  if (tapir::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
-      tapir::bind(listener, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0 ||
-      tapir::listen(listener, 1) < 0) {
-    std::fprintf(stderr, "tapir-bulk: port %u: %s\n", port, std::strerror(errno));
-    tapir::close(listener);
-    return -1;
-  }
+  const int listener = tapir::listen_on(kProgram, port, 1);
+  if (listener < 0) return -1;
   tapir::print_ready_line(host);
   int fd = -1;
   while (fd < 0) {
-    const int revents = wait_for(listener, POLLIN, kNever, stop);
+    const int revents = tapir::wait_for(listener, POLLIN, kNever, stop);
     if (revents <= 0) break;  // stopping, or poll failed
     sockaddr_in peer{};
     socklen_t len = sizeof peer;
@@ -346,7 +271,7 @@ int send_all(int fd, Source& source, const Settings& settings, const tapir::Stop
       if (errno != EAGAIN && errno != EWOULDBLOCK) {
         return fail(std::string("send: ") + std::strerror(errno));
       }
-      const int revents = wait_for(fd, POLLOUT, kNever, stop);
+      const int revents = tapir::wait_for(fd, POLLOUT, kNever, stop);
       if (revents < 0) return fail(std::string("poll: ") + std::strerror(errno));
       if (revents == 0) return fail("stopped");
     }
@@ -363,7 +288,7 @@ int send_all(int fd, Source& source, const Settings& settings, const tapir::Stop
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       return fail(std::string("waiting for the receiver to close: ") + std::strerror(errno));
     }
-    const int revents = wait_for(fd, POLLIN, deadline, stop);
+    const int revents = tapir::wait_for(fd, POLLIN, deadline, stop);
     if (revents < 0) return fail(std::string("poll: ") + std::strerror(errno));
     if (revents == 0) {
       return fail("sent " + std::to_string(sent) +
@@ -416,7 +341,7 @@ int receive_all(int fd, int out, const Settings& settings, const tapir::StopSign
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
       return fail(std::string("recv: ") + std::strerror(errno));
     }
-    const int revents = wait_for(fd, POLLIN, kNever, stop);
+    const int revents = tapir::wait_for(fd, POLLIN, kNever, stop);
     if (revents < 0) return fail(std::string("poll: ") + std::strerror(errno));
     if (revents == 0) return fail("stopped");
   }
@@ -432,38 +357,80 @@ int receive_all(int fd, int out, const Settings& settings, const tapir::StopSign
   return 0;
 }
 
-}  // namespace
+// Connects or accepts as the flags say, moves the data one way and closes the connection; with
+// --recv --file, closes the file too (its last writes can fail only then).
+int transfer(const Settings& settings, Source* source, int file, tapir::Host& host,
+             const tapir::StopSignals& stop) {
+  int result = 1;
+  const int fd = settings.peer ? tapir::connect_to(kProgram, *settings.peer, settings.timeout, stop)
+                               : accept_one(*settings.listen_port, host, stop);
+  if (fd >= 0) {
+    result = settings.send ? send_all(fd, *source, settings, stop)
+                           : receive_all(fd, file, settings, stop);
+    // The stack leaves with this process: linger (up to 5 s) until the peer has acknowledged
+    // our FIN, or a lost FIN would leave it waiting for its own timeout.
+    const linger wait_for_fin{1, 5};
+    tapir::setsockopt(fd, SOL_SOCKET, SO_LINGER, &wait_for_fin, sizeof wait_for_fin);
+    tapir::close(fd);
+  }
+  if (stop.stopped() && !stop.failure()) {
+    std::fprintf(stderr, "tapir-bulk: interrupted\n");
+    result = 1;
+  }
+  if (!settings.send && file >= 0 && ::close(file) < 0) {
+    std::fprintf(stderr, "tapir-bulk: %s: %s\n", settings.file->c_str(), std::strerror(errno));
+    result = 1;
+  }
+  return result;
+}
 
-int main(int argc, char** argv) {
-  Settings settings;
+// What the flags cannot say one at a time: one direction, one way to meet the other end, and
+// for a sender one source. nullopt when the line makes sense.
+std::optional<std::string> usage_problem(const Settings& settings) {
+  if (settings.send == settings.recv) return "expected one of --send or --recv (try --help)";
+  if (settings.peer.has_value() == settings.listen_port.has_value()) {
+    return settings.peer ? "expected either ADDR:PORT to connect to or --listen PORT, not both"
+                         : "expected ADDR:PORT to connect to, or --listen PORT (try --help)";
+  }
+  if (settings.send && settings.bytes.has_value() == settings.file.has_value()) {
+    return "--send: expected one of --bytes N or --file PATH";
+  }
+  return std::nullopt;
+}
+
+// Opens --file to read from (--send) or to write to (--recv), with its size when it is a
+// regular file. -1 after printing why.
+int open_file(const Settings& settings, std::optional<std::uint64_t>& size) {
+  const int flags = settings.send ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC;
+  const int file = ::open(settings.file->c_str(), flags | O_CLOEXEC, 0644);
+  if (file < 0) {
+    std::fprintf(stderr, "tapir-bulk: %s: %s\n", settings.file->c_str(), std::strerror(errno));
+    return -1;
+  }
+  struct stat st {};
+  if (::fstat(file, &st) == 0 && S_ISREG(st.st_mode)) size = static_cast<std::uint64_t>(st.st_size);
+  return file;
+}
+
+tapir::Options parse_command_line(int argc, char** argv, Settings& settings) {
   tapir::OptionParser parser(
-      "tapir-bulk",
+      kProgram,
       "Moves bulk data over one TCP connection, like ttcp, and prints lines for scripts:\n"
       "  bytes N / seconds S / throughput X Mbit/s / sha256 HEX\n"
       "Send:    --send ADDR:PORT (--bytes N | --file PATH)   or   --listen PORT --send --bytes N\n"
       "Receive: --recv --port PORT [--bytes N] [--file OUT]  or   --connect ADDR:PORT --recv\n"
       "Without --file the data is byte i = i mod 251, so its SHA-256 is reproducible.");
-  parser.add_option(
-      "--send", "[ADDR:PORT]", "send: to ADDR:PORT, or (bare, with --listen) to whoever connects",
-      [&](std::string_view v) -> std::optional<std::string> {
-        settings.send = true;
-        if (v.empty()) return std::nullopt;
-        settings.peer = parse_host_port(v);
-        if (!settings.peer) {
-          return tapir::OptionParser::expected("an IPv4 address and port like 10.0.0.1:5001", v);
-        }
-        return std::nullopt;
-      });
-  parser.add_flag("--recv", "receive until the sender closes", [&] { settings.recv = true; });
-  parser.add_option("--connect", "ADDR:PORT", "connect to ADDR:PORT (the other end listens)",
-                    [&](std::string_view v) -> std::optional<std::string> {
-                      settings.peer = parse_host_port(v);
-                      if (!settings.peer) {
-                        return tapir::OptionParser::expected(
-                            "an IPv4 address and port like 10.0.0.1:5001", v);
-                      }
-                      return std::nullopt;
+  const auto peer = tapir::address_port_check("an IPv4 address and port like 10.0.0.1:5001",
+                                              [&](const sockaddr_in& p) { settings.peer = p; });
+  parser.add_option("--send", "[ADDR:PORT]",
+                    "send: to ADDR:PORT, or (bare, with --listen) to whoever connects",
+                    [&settings, peer](std::string_view v) -> std::optional<std::string> {
+                      settings.send = true;
+                      if (v.empty()) return std::nullopt;
+                      return peer(v);
                     });
+  parser.add_flag("--recv", "receive until the sender closes", [&] { settings.recv = true; });
+  parser.add_option("--connect", "ADDR:PORT", "connect to ADDR:PORT (the other end listens)", peer);
   auto port = tapir::port_check([&](std::uint16_t p) { settings.listen_port = p; });
   parser.add_option("--listen", "PORT", "wait on TCP PORT for the other end to connect", port);
   parser.add_option("--port", "PORT", "the same as --listen PORT", port);
@@ -489,39 +456,25 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args = with_bare_send_marked(argc, argv);
   std::vector<char*> arg_pointers;
   for (const std::string& a : args) arg_pointers.push_back(const_cast<char*>(a.c_str()));
-  const tapir::Options options =
-      parser.parse_or_exit(static_cast<int>(arg_pointers.size()), arg_pointers.data());
+  return parser.parse_or_exit(static_cast<int>(arg_pointers.size()), arg_pointers.data());
+}
 
-  auto usage_error = [](const std::string& message) {
-    std::fprintf(stderr, "tapir-bulk: %s\n", message.c_str());
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  const tapir::Options options = parse_command_line(argc, argv, settings);
+  if (const auto problem = usage_problem(settings)) {
+    std::fprintf(stderr, "tapir-bulk: %s\n", problem->c_str());
     return 2;
-  };
-  if (settings.send == settings.recv) {
-    return usage_error("expected one of --send or --recv (try --help)");
-  }
-  if (settings.peer.has_value() == settings.listen_port.has_value()) {
-    return usage_error(settings.peer
-                           ? "expected either ADDR:PORT to connect to or --listen PORT, not both"
-                           : "expected ADDR:PORT to connect to, or --listen PORT (try --help)");
-  }
-  if (settings.send && settings.bytes.has_value() == settings.file.has_value()) {
-    return usage_error("--send: expected one of --bytes N or --file PATH");
   }
 
   // Files first: a typo should fail before any connection is made.
   int file = -1;
   std::optional<std::uint64_t> file_size;
   if (settings.file) {
-    const int flags = settings.send ? O_RDONLY : O_WRONLY | O_CREAT | O_TRUNC;
-    file = ::open(settings.file->c_str(), flags | O_CLOEXEC, 0644);
-    if (file < 0) {
-      std::fprintf(stderr, "tapir-bulk: %s: %s\n", settings.file->c_str(), std::strerror(errno));
-      return 1;
-    }
-    struct stat st {};
-    if (::fstat(file, &st) == 0 && S_ISREG(st.st_mode)) {
-      file_size = static_cast<std::uint64_t>(st.st_size);
-    }
+    file = open_file(settings, file_size);
+    if (file < 0) return 1;
   }
   std::unique_ptr<Source> source;
   if (settings.send) {
@@ -529,40 +482,10 @@ int main(int argc, char** argv) {
                        : std::make_unique<Source>(*settings.bytes);
   }
 
-  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-bulk", options);
+  const std::unique_ptr<tapir::Host> host = tapir::start_host(kProgram, options);
   if (!host) return 1;
-
-  int result = 1;
-  std::optional<std::string> failure;
-  {
-    tapir::StopSignals stop(*host);
-    const int fd = settings.peer ? connect_to(*settings.peer, settings, stop)
-                                 : accept_one(*settings.listen_port, *host, stop);
-    if (fd >= 0) {
-      result = settings.send ? send_all(fd, *source, settings, stop)
-                             : receive_all(fd, file, settings, stop);
-      // The stack leaves with this process: linger (up to 5 s) until the peer has
-      // acknowledged our FIN, or a lost FIN would leave it waiting for its own timeout.
-      const linger wait_for_fin{1, 5};
-      tapir::setsockopt(fd, SOL_SOCKET, SO_LINGER, &wait_for_fin, sizeof wait_for_fin);
-      tapir::close(fd);
-    }
-    if (stop.stopped() && !stop.failure()) {
-      std::fprintf(stderr, "tapir-bulk: interrupted\n");
-      result = 1;
-    }
-    failure = stop.failure();
-  }
-  if (!settings.send && file >= 0 && ::close(file) < 0) {
-    std::fprintf(stderr, "tapir-bulk: %s: %s\n", settings.file->c_str(), std::strerror(errno));
-    result = 1;
-  }
-
-  host->stop();
-  if (options.stats) host->print_stats(std::cout);
-  if (failure) {
-    std::fprintf(stderr, "tapir-bulk: %s\n", failure->c_str());
-    return 1;
-  }
-  return result;
+  auto move_data = [&](const tapir::StopSignals& stop) {
+    return transfer(settings, source.get(), file, *host, stop);
+  };
+  return tapir::run_until_stopped(kProgram, *host, options, -1, move_data);
 }

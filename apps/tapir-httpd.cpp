@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,15 +10,18 @@
 
 #include <tapir/app.hpp>
 #include <tapir/host.hpp>
-#include <tapir/socket.hpp>
 
-#include "apps/http_server.hpp"
+#include "http_server.hpp"
 
-int main(int argc, char** argv) {
-  tapir::http::ServerConfig config;
-  bool have_dir = false;
+namespace {
+
+constexpr const char* kProgram = "tapir-httpd";
+
+// Fills `config` from the app's flags; `have_dir` says whether --dir was given.
+tapir::Options parse_command_line(int argc, char** argv, tapir::http::ServerConfig& config,
+                                  bool& have_dir) {
   tapir::OptionParser parser(
-      "tapir-httpd",
+      kProgram,
       "Serves the files under --dir over HTTP/1.1 (GET and HEAD, keep-alive, pipelining) on\n"
       "TCP port 80 or --port, to any number of clients from one thread.");
   parser.add_option("--dir", "DIR", "the directory to serve (DIR/index.html for \"/\")",
@@ -43,34 +45,29 @@ int main(int argc, char** argv) {
   parser.add_flag("-v, --verbose",
                   "print one line per request: client, request line, status, length",
                   [&] { config.verbose = true; });
-  const tapir::Options options = parser.parse_or_exit(argc, argv);
+  return parser.parse_or_exit(argc, argv);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tapir::http::ServerConfig config;
+  bool have_dir = false;
+  const tapir::Options options = parse_command_line(argc, argv, config, have_dir);
   if (!have_dir) {
-    std::fprintf(stderr, "tapir-httpd: expected --dir DIR, the directory to serve (try --help)\n");
+    std::fprintf(stderr, "%s: expected --dir DIR, the directory to serve (try --help)\n", kProgram);
     return 2;
   }
 
-  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-httpd", options);
+  const std::unique_ptr<tapir::Host> host = tapir::start_host(kProgram, options);
   if (!host) return 1;
-
   tapir::http::Server server(config);
   if (const std::string error = server.open(); !error.empty()) {
-    std::fprintf(stderr, "tapir-httpd: %s\n", error.c_str());
+    std::fprintf(stderr, "%s: %s\n", kProgram, error.c_str());
     host->stop();
     return 1;
   }
   tapir::print_ready_line(*host);
   server.start();
-
-  std::optional<std::string> failure;
-  {
-    tapir::StopSignals stop(*host);
-    stop.wait();
-    failure = stop.failure();
-  }
-  if (failure) std::fprintf(stderr, "tapir-httpd: %s\n", failure->c_str());
-
-  server.stop();
-  host->stop();
-  if (options.stats) host->print_stats(std::cout);
-  return failure ? 1 : 0;
+  return tapir::serve_until_stopped(kProgram, *host, options, [&server] { server.stop(); });
 }

@@ -1,10 +1,7 @@
 // tapir-mcast-recv: joins multicast groups (any-source or source-specific) and prints what comes.
-#include <arpa/inet.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +14,8 @@
 
 namespace {
 
+constexpr const char* kProgram = "tapir-mcast-recv";
+
 struct Settings {
   std::vector<in_addr> groups;
   std::optional<std::uint16_t> port;
@@ -24,15 +23,6 @@ struct Settings {
   std::vector<in_addr> blocked;  // --block: EXCLUDE these
   std::optional<long> count;
 };
-
-std::optional<std::string> read_group(std::string_view v, std::vector<in_addr>& into) {
-  in_addr a{};
-  if (inet_pton(AF_INET, std::string(v).c_str(), &a) != 1 || (ntohl(a.s_addr) >> 28) != 0xe) {
-    return tapir::OptionParser::expected("a multicast address like 239.1.2.3", v);
-  }
-  into.push_back(a);
-  return std::nullopt;
-}
 
 bool report(int rc, const char* what, in_addr group) {
   if (rc == 0) return true;
@@ -129,16 +119,13 @@ int receive(int fd, const Settings& settings, const tapir::StopSignals& stop, ta
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Settings settings;
+tapir::Options parse_command_line(int argc, char** argv, Settings& settings) {
   tapir::OptionParser parser(
-      "tapir-mcast-recv",
+      kProgram,
       "Joins multicast groups (IGMP) and prints each datagram that comes to PORT:\n"
       "  from 10.0.0.1:40000 to 239.1.2.3 5 bytes: hello");
   parser.add_option("--group", "GROUP", "join GROUP (repeatable)",
-                    [&](std::string_view v) { return read_group(v, settings.groups); });
+                    tapir::group_check([&](in_addr group) { settings.groups.push_back(group); }));
   parser.add_option("--port", "PORT", "the port to listen on",
                     tapir::port_check([&](std::uint16_t port) { settings.port = port; }));
   parser.add_option("--source", "ADDR", "receive only from ADDR (repeatable; source-specific)",
@@ -149,7 +136,14 @@ int main(int argc, char** argv) {
                                          [&](in_addr a) { settings.blocked.push_back(a); }));
   parser.add_option("--count", "N", "stop after N datagrams (never)",
                     tapir::count_check([&](long n) { settings.count = n; }));
-  const tapir::Options options = parser.parse_or_exit(argc, argv);
+  return parser.parse_or_exit(argc, argv);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  const tapir::Options options = parse_command_line(argc, argv, settings);
   if (settings.groups.empty() || !settings.port) {
     std::fprintf(stderr, "tapir-mcast-recv: expected --group GROUP and --port PORT (try --help)\n");
     return 2;
@@ -159,7 +153,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-mcast-recv", options);
+  const std::unique_ptr<tapir::Host> host = tapir::start_host(kProgram, options);
   if (!host) return 1;
 
   const int fd = tapir::socket(AF_INET, SOCK_DGRAM, 0);
@@ -167,21 +161,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tapir-mcast-recv: socket: %s\n", std::strerror(errno));
     return 1;
   }
-  int result = 0;
-  std::optional<std::string> failure;
-  {
-    tapir::StopSignals stop(*host, fd);
-    result = receive(fd, settings, stop, *host);
-    failure = stop.failure();
-  }
-
-  // Closing the socket leaves its groups: IGMP tells the routers (a leave or a state change).
-  tapir::close(fd);
-  host->stop();
-  if (options.stats) host->print_stats(std::cout);
-  if (failure) {
-    std::fprintf(stderr, "tapir-mcast-recv: %s\n", failure->c_str());
-    return 1;
-  }
-  return result;
+  // Closing the socket at the end leaves its groups: IGMP tells the routers (a leave or a
+  // state change).
+  return tapir::run_until_stopped(
+      kProgram, *host, options, fd,
+      [&](const tapir::StopSignals& stop) { return receive(fd, settings, stop, *host); });
 }

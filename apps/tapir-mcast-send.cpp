@@ -1,6 +1,4 @@
 // tapir-mcast-send: sends UDP datagrams to a multicast group (RFC 1112 §6) from tapir.
-#include <arpa/inet.h>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -19,6 +17,8 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr const char* kProgram = "tapir-mcast-send";
 
 struct Settings {
   std::optional<in_addr> group;
@@ -55,9 +55,12 @@ bool set_multicast_options(int fd, const Settings& settings) {
   return true;
 }
 
-// Sends the message --count times, --interval apart; a signal ends the wait at once.
-int send_datagrams(int fd, const Settings& settings, const std::string& message,
+// Sets the sender's options, says it is ready, and sends the message --count times, --interval
+// apart; a signal ends the wait at once.
+int send_datagrams(int fd, const Settings& settings, const std::string& message, tapir::Host& host,
                    const tapir::StopSignals& stop) {
+  if (!set_multicast_options(fd, settings)) return 1;
+  tapir::print_ready_line(host);
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_addr = *settings.group;
@@ -65,10 +68,9 @@ int send_datagrams(int fd, const Settings& settings, const std::string& message,
   Clock::time_point next = Clock::now();
   for (long i = 0; i < settings.count; ++i) {
     if (i > 0) {
+      // Sleep until the next send, but wake at once when a signal shuts the socket down.
       next += settings.interval;
-      const auto left = std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now());
-      pollfd pfd{fd, POLLIN, 0};
-      if (left.count() > 0) tapir::poll(&pfd, 1, static_cast<int>(left.count()));
+      tapir::sleep_until(fd, next);
     }
     if (stop.stopped()) break;
     if (tapir::sendto(fd, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&to),
@@ -83,25 +85,13 @@ int send_datagrams(int fd, const Settings& settings, const std::string& message,
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Settings settings;
+tapir::Options parse_command_line(int argc, char** argv, Settings& settings) {
   tapir::OptionParser parser(
-      "tapir-mcast-send",
+      kProgram,
       "Sends UDP datagrams to a multicast group: --message TEXT, or what stdin holds, --count\n"
       "times. Local members get a copy too unless --no-loop.");
-  parser.add_option(
-      "--group", "GROUP", "the group to send to, 224.0.0.0 to 239.255.255.255",
-      [&](std::string_view v) {
-        in_addr a{};
-        if (inet_pton(AF_INET, std::string(v).c_str(), &a) != 1 || (ntohl(a.s_addr) >> 28) != 0xe) {
-          return std::optional<std::string>(
-              tapir::OptionParser::expected("a multicast address like 239.1.2.3", v));
-        }
-        settings.group = a;
-        return std::optional<std::string>();
-      });
+  parser.add_option("--group", "GROUP", "the group to send to, 224.0.0.0 to 239.255.255.255",
+                    tapir::group_check([&](in_addr group) { settings.group = group; }));
   parser.add_option("--port", "PORT", "the destination port",
                     tapir::port_check([&](std::uint16_t port) { settings.port = port; }));
   parser.add_option("--ttl", "N", "IP_MULTICAST_TTL: how many routers it may cross (1)",
@@ -126,7 +116,14 @@ int main(int argc, char** argv) {
                            [&](std::chrono::microseconds s) { settings.interval = s; }));
   parser.add_flag("--no-loop", "IP_MULTICAST_LOOP off: this host's members get no copy",
                   [&] { settings.loop = false; });
-  const tapir::Options options = parser.parse_or_exit(argc, argv);
+  return parser.parse_or_exit(argc, argv);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  const tapir::Options options = parse_command_line(argc, argv, settings);
   if (!settings.group || !settings.port) {
     std::fprintf(stderr, "tapir-mcast-send: expected --group GROUP and --port PORT (try --help)\n");
     return 2;
@@ -142,7 +139,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-mcast-send", options);
+  const std::unique_ptr<tapir::Host> host = tapir::start_host(kProgram, options);
   if (!host) return 1;
 
   const int fd = tapir::socket(AF_INET, SOCK_DGRAM, 0);
@@ -150,23 +147,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tapir-mcast-send: socket: %s\n", std::strerror(errno));
     return 1;
   }
-  int result = 1;
-  std::optional<std::string> failure;
-  {
-    tapir::StopSignals stop(*host, fd);
-    if (set_multicast_options(fd, settings)) {
-      tapir::print_ready_line(*host);
-      result = send_datagrams(fd, settings, message, stop);
-    }
-    failure = stop.failure();
-  }
-
-  tapir::close(fd);
-  host->stop();
-  if (options.stats) host->print_stats(std::cout);
-  if (failure) {
-    std::fprintf(stderr, "tapir-mcast-send: %s\n", failure->c_str());
-    return 1;
-  }
-  return result;
+  auto send = [&](const tapir::StopSignals& stop) {
+    return send_datagrams(fd, settings, message, *host, stop);
+  };
+  return tapir::run_until_stopped(kProgram, *host, options, fd, send);
 }

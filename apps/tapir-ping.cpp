@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <random>
@@ -23,6 +22,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::microseconds;
+using tapir::wire::internet_checksum;
+using tapir::wire::load16;
+using tapir::wire::store16;
+
+constexpr const char* kProgram = "tapir-ping";
 
 // ICMP message types and codes (RFC 792).
 constexpr std::uint8_t kEchoReply = 0;
@@ -49,24 +53,6 @@ struct Settings {
 };
 
 // --- ICMP -------------------------------------------------------------------------------
-
-// RFC 1071: the 16-bit one's complement of the one's complement sum.
-std::uint16_t internet_checksum(const std::uint8_t* data, std::size_t len) {
-  std::uint32_t sum = 0;
-  for (std::size_t i = 0; i + 1 < len; i += 2) sum += (data[i] << 8) | data[i + 1];
-  if (len % 2) sum += data[len - 1] << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
-}
-
-std::uint16_t load16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
-}
-
-void store16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
 
 // An echo request as iputils builds it: data byte i is i, except that the first bytes carry
 // the send time, which the echo reply returns unchanged (RFC 792: "the data received in the
@@ -321,18 +307,67 @@ int check_route(in_addr dest, bool broadcast) {
   return err;
 }
 
-int milliseconds_until(Clock::time_point deadline) {
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-  return static_cast<int>(std::clamp<long long>(left.count(), 0, 1000000));
+// The raw ICMP socket to ping `dest` with, once a UDP probe has found a route to it; -1 after
+// printing why.
+int open_socket(in_addr dest, const Settings& settings) {
+  if (int err = check_route(dest, settings.broadcast); err != 0) {
+    if (err == EACCES) {
+      std::fprintf(stderr,
+                   "tapir-ping: Do you want to ping broadcast? Then -b. If not, check your "
+                   "local firewall rules\n");
+    } else {
+      std::fprintf(stderr, "tapir-ping: connect: %s\n", std::strerror(err));
+    }
+    return -1;
+  }
+  const int fd = tapir::socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+  if (fd < 0) {
+    std::fprintf(stderr, "tapir-ping: socket: %s\n", std::strerror(errno));
+    return -1;
+  }
+  const int on = 1;
+  if (settings.broadcast) tapir::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
+  if (settings.ttl &&
+      tapir::setsockopt(fd, IPPROTO_IP, IP_TTL, &*settings.ttl, sizeof *settings.ttl) < 0) {
+    std::fprintf(stderr, "tapir-ping: setsockopt IP_TTL: %s\n", std::strerror(errno));
+    tapir::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
-}  // namespace
+// Sends the requests and reads the replies until --count is done (or a signal), then prints the
+// summary. iputils' exit status: 0 if any reply came back, 1 if none.
+int ping(int fd, in_addr dest, const Settings& settings, const tapir::StopSignals& stop) {
+  Pinger pinger(fd, dest, settings);
+  const Clock::time_point start = Clock::now();
+  Clock::time_point next_send = start;
+  // iputils waits 10 s (or -W) after the last request for the replies still out.
+  const microseconds linger = settings.timeout.value_or(microseconds(10000000));
+  Clock::time_point give_up = Clock::time_point::max();
+  while (!stop.stopped()) {
+    const bool more = settings.count == 0 || pinger.transmitted() < settings.count;
+    if (more && Clock::now() >= next_send) {
+      pinger.send(Clock::now());
+      next_send += settings.interval;
+      if (pinger.transmitted() == settings.count) give_up = Clock::now() + linger;
+      continue;
+    }
+    if (pinger.all_answered() || Clock::now() >= give_up) break;
+    pollfd pfd{fd, POLLIN, 0};
+    if (tapir::poll(&pfd, 1, tapir::milliseconds_until(more ? next_send : give_up)) > 0 &&
+        !pinger.receive_all()) {
+      break;  // shut down by StopSignals
+    }
+  }
+  // SIGINT ends the loop above, and the summary is printed all the same, as iputils does.
+  pinger.print_summary(tapir::address_text(dest), start);
+  return pinger.received() > 0 ? 0 : 1;
+}
 
-int main(int argc, char** argv) {
-  Settings settings;
-  in_addr dest{};
+tapir::Options parse_command_line(int argc, char** argv, Settings& settings, in_addr& dest) {
   tapir::OptionParser parser(
-      "tapir-ping",
+      kProgram,
       "Sends ICMP echo requests to DEST from a tapir host and prints the replies, as iputils "
       "ping.\nDEST (an IPv4 address) goes anywhere among the flags: tapir-ping --tap tap0 --ip "
       "10.0.0.2/24 -c 3 10.0.0.1.\nShort forms: -c -i -s -t -W -q -b.");
@@ -358,76 +393,28 @@ int main(int argc, char** argv) {
   parser.add_positional(
       "DEST", "the IPv4 address to ping",
       tapir::address_check("an IPv4 address like 10.0.0.1", [&](in_addr a) { dest = a; }));
-  const tapir::Options options = parser.parse_or_exit(argc, argv);
-  const std::string dest_text = tapir::address_text(dest);
+  return parser.parse_or_exit(argc, argv);
+}
 
-  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-ping", options);
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  in_addr dest{};
+  const tapir::Options options = parse_command_line(argc, argv, settings, dest);
+
+  const std::unique_ptr<tapir::Host> host = tapir::start_host(kProgram, options);
   if (!host) return 2;
-
-  if (int err = check_route(dest, settings.broadcast); err != 0) {
-    if (err == EACCES) {
-      std::fprintf(stderr,
-                   "tapir-ping: Do you want to ping broadcast? Then -b. If not, check your "
-                   "local firewall rules\n");
-    } else {
-      std::fprintf(stderr, "tapir-ping: connect: %s\n", std::strerror(err));
-    }
-    return 2;
-  }
-  const int fd = tapir::socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
-  if (fd < 0) {
-    std::fprintf(stderr, "tapir-ping: socket: %s\n", std::strerror(errno));
-    return 2;
-  }
-  const int on = 1;
-  if (settings.broadcast) tapir::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
-  if (settings.ttl &&
-      tapir::setsockopt(fd, IPPROTO_IP, IP_TTL, &*settings.ttl, sizeof *settings.ttl) < 0) {
-    std::fprintf(stderr, "tapir-ping: setsockopt IP_TTL: %s\n", std::strerror(errno));
-    return 2;
-  }
+  const int fd = open_socket(dest, settings);
+  if (fd < 0) return 2;
 
   if (settings.broadcast) std::fprintf(stderr, "WARNING: pinging broadcast address\n");
+  const std::string dest_text = tapir::address_text(dest);
   std::printf("PING %s (%s) %zu(%zu) bytes of data.\n", dest_text.c_str(), dest_text.c_str(),
               settings.size, settings.size + kIcmpHeader + kIpHeader);
   std::fflush(stdout);
-
-  Pinger pinger(fd, dest, settings);
-  std::optional<std::string> failure;
-  {
-    // SIGINT ends the loop below, and the summary is printed all the same, as iputils does.
-    tapir::StopSignals stop(*host, fd);
-    const Clock::time_point start = Clock::now();
-    Clock::time_point next_send = start;
-    // iputils waits 10 s (or -W) after the last request for the replies still out.
-    const microseconds linger = settings.timeout.value_or(microseconds(10000000));
-    Clock::time_point give_up = Clock::time_point::max();
-    while (!stop.stopped()) {
-      const bool more = settings.count == 0 || pinger.transmitted() < settings.count;
-      if (more && Clock::now() >= next_send) {
-        pinger.send(Clock::now());
-        next_send += settings.interval;
-        if (pinger.transmitted() == settings.count) give_up = Clock::now() + linger;
-        continue;
-      }
-      if (pinger.all_answered() || Clock::now() >= give_up) break;
-      pollfd pfd{fd, POLLIN, 0};
-      if (tapir::poll(&pfd, 1, milliseconds_until(more ? next_send : give_up)) > 0 &&
-          !pinger.receive_all()) {
-        break;  // shut down by StopSignals
-      }
-    }
-    pinger.print_summary(dest_text, start);
-    failure = stop.failure();
-  }
-
-  tapir::close(fd);
-  host->stop();
-  if (options.stats) host->print_stats(std::cout);
-  if (failure) {
-    std::fprintf(stderr, "tapir-ping: %s\n", failure->c_str());
-    return 2;
-  }
-  // iputils: 0 if any reply came back, 1 if none.
-  return pinger.received() > 0 ? 0 : 1;
+  // A stop signal or a loop failure still gets the summary; the failure then exits 2.
+  return tapir::run_until_stopped(
+      kProgram, *host, options, fd,
+      [&](const tapir::StopSignals& stop) { return ping(fd, dest, settings, stop); }, 2);
 }

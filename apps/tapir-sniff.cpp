@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +20,8 @@
 #include <tapir/socket.hpp>
 
 namespace {
+
+constexpr const char* kProgram = "tapir-sniff";
 
 struct Settings {
   std::optional<long> count;  // -c
@@ -204,12 +205,41 @@ const char* direction(std::uint8_t pkttype) {
   }
 }
 
-}  // namespace
+// Prints every frame the packet socket `fd` gets, one line each (and the bytes with -x), until
+// --count or a stop signal.
+int print_frames(int fd, const Settings& settings,
+                 const std::vector<tapir::InterfaceInfo>& interfaces,
+                 const tapir::StopSignals& stop) {
+  std::vector<std::uint8_t> frame(65536 + ETH_HLEN);
+  for (long seen = 0; !settings.count || seen < *settings.count; ++seen) {
+    sockaddr_ll from{};
+    socklen_t from_len = sizeof from;
+    const ssize_t n = tapir::recvfrom(fd, frame.data(), frame.size(), 0,
+                                      reinterpret_cast<sockaddr*>(&from), &from_len);
+    if (stop.stopped() || n == 0) break;
+    if (n < 0) {
+      std::fprintf(stderr, "tapir-sniff: recvfrom: %s\n", std::strerror(errno));
+      return 1;
+    }
+    const auto len = static_cast<std::size_t>(n);
+    const std::size_t index = static_cast<std::size_t>(from.sll_ifindex);  // 1-based
+    const std::string name = index >= 1 && index <= interfaces.size()
+                                 ? interfaces[index - 1].name
+                                 : "if" + std::to_string(index);
+    std::printf("%s %s %s %s, length %zu\n", timestamp().c_str(), name.c_str(),
+                direction(from.sll_pkttype), frame_summary(frame.data(), len).c_str(), len);
+    if (settings.hex > 0) {
+      const std::size_t skip = settings.hex == 1 && len >= ETH_HLEN ? ETH_HLEN : 0;
+      print_hex(frame.data() + skip, len - skip);
+    }
+    std::fflush(stdout);
+  }
+  return 0;
+}
 
-int main(int argc, char** argv) {
-  Settings settings;
+tapir::Options parse_command_line(int argc, char** argv, Settings& settings) {
   tapir::OptionParser parser(
-      "tapir-sniff",
+      kProgram,
       "Runs a tapir host (it answers ARP and ping, as tapird) and prints every frame in and out\n"
       "of its interfaces, one decoded line each. Short forms: -c N, -x, -xx.");
   parser.add_option("-c, --count", "N", "stop after N frames",
@@ -217,9 +247,16 @@ int main(int argc, char** argv) {
   parser.add_flag("-x, --hex", "also dump each frame from its network header, hex and ASCII",
                   [&] { settings.hex = std::max(settings.hex, 1); });
   parser.add_flag("-xx, --hex-all", "the same from the Ethernet header", [&] { settings.hex = 2; });
-  const tapir::Options options = parser.parse_or_exit(argc, argv);
+  return parser.parse_or_exit(argc, argv);
+}
 
-  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-sniff", options);
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  const tapir::Options options = parse_command_line(argc, argv, settings);
+
+  const std::unique_ptr<tapir::Host> host = tapir::start_host(kProgram, options);
   if (!host) return 1;
 
   // packet(7): every frame of every protocol, in and out, with sockaddr_ll telling where.
@@ -230,45 +267,7 @@ int main(int argc, char** argv) {
   }
   const std::vector<tapir::InterfaceInfo> interfaces = host->interfaces();
   tapir::print_ready_line(*host);
-
-  int result = 0;
-  std::optional<std::string> failure;
-  {
-    tapir::StopSignals stop(*host, fd);
-    std::vector<std::uint8_t> frame(65536 + ETH_HLEN);
-    for (long seen = 0; !settings.count || seen < *settings.count; ++seen) {
-      sockaddr_ll from{};
-      socklen_t from_len = sizeof from;
-      const ssize_t n = tapir::recvfrom(fd, frame.data(), frame.size(), 0,
-                                        reinterpret_cast<sockaddr*>(&from), &from_len);
-      if (stop.stopped() || n == 0) break;
-      if (n < 0) {
-        std::fprintf(stderr, "tapir-sniff: recvfrom: %s\n", std::strerror(errno));
-        result = 1;
-        break;
-      }
-      const auto len = static_cast<std::size_t>(n);
-      const std::size_t index = static_cast<std::size_t>(from.sll_ifindex);  // 1-based
-      const std::string name = index >= 1 && index <= interfaces.size()
-                                   ? interfaces[index - 1].name
-                                   : "if" + std::to_string(index);
-      std::printf("%s %s %s %s, length %zu\n", timestamp().c_str(), name.c_str(),
-                  direction(from.sll_pkttype), frame_summary(frame.data(), len).c_str(), len);
-      if (settings.hex > 0) {
-        const std::size_t skip = settings.hex == 1 && len >= ETH_HLEN ? ETH_HLEN : 0;
-        print_hex(frame.data() + skip, len - skip);
-      }
-      std::fflush(stdout);
-    }
-    failure = stop.failure();
-  }
-
-  tapir::close(fd);
-  host->stop();
-  if (options.stats) host->print_stats(std::cout);
-  if (failure) {
-    std::fprintf(stderr, "tapir-sniff: %s\n", failure->c_str());
-    return 1;
-  }
-  return result;
+  return tapir::run_until_stopped(
+      kProgram, *host, options, fd,
+      [&](const tapir::StopSignals& stop) { return print_frames(fd, settings, interfaces, stop); });
 }

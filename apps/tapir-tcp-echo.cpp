@@ -1,6 +1,5 @@
 // tapir-tcp-echo: a TCP echo server (RFC 862) for many clients, and a client that checks each
 // echo byte for byte and prints round-trip times, on tapir.
-#include <arpa/inet.h>
 #include <netinet/tcp.h>
 
 #include <algorithm>
@@ -9,7 +8,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,7 +22,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How long one tapir::poll waits at most: how soon a stop signal is noticed.
+constexpr const char* kProgram = "tapir-tcp-echo";
+
+// How long one tapir::poll of the server waits at most: how soon a stop signal is noticed.
 constexpr int kTickMs = 200;
 // Bytes a client sent that the server has not echoed yet; past this it stops reading that
 // client until the echo drains, so a client that sends without reading cannot grow memory.
@@ -38,21 +38,9 @@ struct Settings {
   std::size_t size = 64;
   std::chrono::microseconds timeout{5000000};  // connect, and each echo
   bool quiet = false;
+  bool count_given = false;  // --count or --size: only the client takes them
+  bool size_given = false;
 };
-
-// --- command line -----------------------------------------------------------------------
-
-std::optional<sockaddr_in> parse_host_port(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  const std::string host(text.substr(0, colon));
-  const auto port = tapir::parse_integer(text.substr(colon + 1), 1, 65535);
-  if (!port || inet_pton(AF_INET, host.c_str(), &sin.sin_addr) != 1) return std::nullopt;
-  sin.sin_port = htons(static_cast<std::uint16_t>(*port));
-  return sin;
-}
 
 std::string error_text(int error) {
   return std::strerror(error);
@@ -151,7 +139,7 @@ void accept_clients(int listen_fd, std::vector<std::unique_ptr<Client>>& clients
 }
 
 // One thread, tapir::poll over the listener and every client.
-int serve(int listen_fd, const tapir::StopSignals& stop) {
+int serve_clients(int listen_fd, const tapir::StopSignals& stop) {
   std::vector<std::unique_ptr<Client>> clients;
   std::vector<pollfd> fds;
   while (!stop.stopped()) {
@@ -177,75 +165,7 @@ int serve(int listen_fd, const tapir::StopSignals& stop) {
   return 0;
 }
 
-int listen_on(std::uint16_t port) {
-  const int fd = tapir::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (fd < 0) {
-    std::fprintf(stderr, "tapir-tcp-echo: socket: %s\n", std::strerror(errno));
-    return -1;
-  }
-  const int on = 1;  // restart at once, without waiting out old connections' TIME-WAIT
-  sockaddr_in local{};
-  local.sin_family = AF_INET;
-  local.sin_port = htons(port);
-  local.sin_addr.s_addr = htonl(INADDR_ANY);
-  if (tapir::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) < 0 ||
-      tapir::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0 ||
-      tapir::listen(fd, 128) < 0) {
-    std::fprintf(stderr, "tapir-tcp-echo: port %u: %s\n", port, std::strerror(errno));
-    tapir::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // --- client -----------------------------------------------------------------------------
-
-// Waits for `events` on `fd` until `deadline`, a tick at a time so that a stop signal is
-// noticed. Returns the revents, 0 when the deadline passed or the app is stopping, -1 (errno)
-// when poll fails.
-int wait_for(int fd, short events, Clock::time_point deadline, const tapir::StopSignals& stop) {
-  while (!stop.stopped()) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return 0;
-    pollfd p{fd, events, 0};
-    const int n = tapir::poll(&p, 1, static_cast<int>(std::min<long long>(left, kTickMs)));
-    if (n < 0) return -1;
-    if (n > 0) return p.revents;
-  }
-  return 0;
-}
-
-// A connected non-blocking socket, or -1 after printing why. Non-blocking connect, then poll
-// for POLLOUT and read the outcome with SO_ERROR: the classic way to bound the wait.
-int connect_to(const sockaddr_in& peer, const Settings& settings, const tapir::StopSignals& stop) {
-  const std::string where = tapir::address_text(peer);
-  const int fd = tapir::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (fd < 0) {
-    std::fprintf(stderr, "tapir-tcp-echo: socket: %s\n", std::strerror(errno));
-    return -1;
-  }
-  if (tapir::connect(fd, reinterpret_cast<const sockaddr*>(&peer), sizeof peer) == 0) return fd;
-  int error = errno;
-  if (error == EINPROGRESS) {
-    const int revents = wait_for(fd, POLLOUT, Clock::now() + settings.timeout, stop);
-    if (revents < 0) {
-      error = errno;
-    } else if (revents == 0) {
-      error = stop.stopped() ? EINTR : ETIMEDOUT;
-    } else {
-      socklen_t len = sizeof error;
-      if (tapir::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0) error = errno;
-    }
-  }
-  if (error == 0) return fd;
-  if (!stop.stopped()) {
-    std::fprintf(stderr, "tapir-tcp-echo: connect to %s: %s\n", where.c_str(),
-                 std::strerror(error));
-  }
-  tapir::close(fd);
-  return -1;
-}
 
 // Message `seq`'s bytes: a counter that starts at `seq`, so an echo of the wrong message, or
 // bytes shifted by one, never compare equal.
@@ -266,7 +186,7 @@ std::string exchange(int fd, const std::vector<std::uint8_t>& message,
   std::size_t got = 0;
   while (got < message.size()) {
     const short events = static_cast<short>(POLLIN | (sent < message.size() ? POLLOUT : 0));
-    const int revents = wait_for(fd, events, deadline, stop);
+    const int revents = tapir::wait_for(fd, events, deadline, stop);
     if (revents < 0) return std::string("poll: ") + std::strerror(errno);
     if (revents == 0) {
       if (stop.stopped()) return "stopped";
@@ -314,7 +234,7 @@ void hang_up(int fd, const Settings& settings, const tapir::StopSignals& stop) {
   tapir::shutdown(fd, SHUT_WR);
   const Clock::time_point deadline = Clock::now() + settings.timeout;
   char buffer[4096];
-  while (wait_for(fd, POLLIN, deadline, stop) > 0) {
+  while (tapir::wait_for(fd, POLLIN, deadline, stop) > 0) {
     const ssize_t n = tapir::recv(fd, buffer, sizeof buffer, 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) break;
   }
@@ -322,7 +242,7 @@ void hang_up(int fd, const Settings& settings, const tapir::StopSignals& stop) {
 }
 
 int client(const Settings& settings, const tapir::StopSignals& stop) {
-  const int fd = connect_to(*settings.peer, settings, stop);
+  const int fd = tapir::connect_to(kProgram, *settings.peer, settings.timeout, stop);
   if (fd < 0) return 1;
   const int on = 1;  // each message is a round trip of its own: no waiting to fill a segment
   (void)tapir::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
@@ -367,37 +287,37 @@ int client(const Settings& settings, const tapir::StopSignals& stop) {
   return 0;
 }
 
-}  // namespace
+// Listens on --listen PORT, says it is ready, and echoes to every client until stopped.
+int server(std::uint16_t port, tapir::Host& host, const tapir::StopSignals& stop) {
+  const int fd = tapir::listen_on(kProgram, port, 128);
+  if (fd < 0) return 1;
+  tapir::print_ready_line(host);
+  const int result = serve_clients(fd, stop);
+  tapir::close(fd);
+  return result;
+}
 
-int main(int argc, char** argv) {
-  Settings settings;
-  bool count_given = false;
-  bool size_given = false;
+tapir::Options parse_command_line(int argc, char** argv, Settings& settings) {
   tapir::OptionParser parser(
-      "tapir-tcp-echo",
+      kProgram,
       "A TCP echo server (--listen PORT) for any number of clients, or a client (--connect\n"
       "HOST:PORT) that sends --count messages of --size bytes, checks each echo byte for byte\n"
       "and prints round-trip times; exit 1 on a difference or an error.");
   parser.add_option("--listen", "PORT", "serve: echo back whatever comes to TCP PORT",
                     tapir::port_check([&](std::uint16_t port) { settings.listen_port = port; }));
-  parser.add_option("--connect", "HOST:PORT", "client: connect to the echo server at HOST:PORT",
-                    [&](std::string_view v) -> std::optional<std::string> {
-                      settings.peer = parse_host_port(v);
-                      if (!settings.peer) {
-                        return tapir::OptionParser::expected(
-                            "an IPv4 address and port like 10.0.0.1:7", v);
-                      }
-                      return std::nullopt;
-                    });
+  parser.add_option(
+      "--connect", "HOST:PORT", "client: connect to the echo server at HOST:PORT",
+      tapir::address_port_check("an IPv4 address and port like 10.0.0.1:7",
+                                [&](const sockaddr_in& peer) { settings.peer = peer; }));
   parser.add_option("-c, --count", "N", "client: send N messages, one at a time (10)",
                     tapir::count_check([&](long n) {
                       settings.count = n;
-                      count_given = true;
+                      settings.count_given = true;
                     }));
   parser.add_option("-s, --size", "BYTES", "client: bytes in each message, 1..16777216 (64)",
                     tapir::integer_check(1, kMaxMessage, "a size 1..16777216", [&](long n) {
                       settings.size = static_cast<std::size_t>(n);
-                      size_given = true;
+                      settings.size_given = true;
                     }));
   parser.add_option(
       "--timeout", "S", "client: seconds to wait for the connection and for each echo (5)",
@@ -405,7 +325,14 @@ int main(int argc, char** argv) {
                            [&](std::chrono::microseconds s) { settings.timeout = s; }));
   parser.add_flag("-q, --quiet", "client: print the summary only, not a line per message",
                   [&] { settings.quiet = true; });
-  const tapir::Options options = parser.parse_or_exit(argc, argv);
+  return parser.parse_or_exit(argc, argv);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  const tapir::Options options = parse_command_line(argc, argv, settings);
   auto usage_error = [](const char* message) {
     std::fprintf(stderr, "tapir-tcp-echo: %s\n", message);
     return 2;
@@ -413,37 +340,16 @@ int main(int argc, char** argv) {
   if (settings.listen_port.has_value() == settings.peer.has_value()) {
     return usage_error("expected one of --listen PORT or --connect HOST:PORT (try --help)");
   }
-  if (settings.listen_port && (count_given || size_given)) {
+  if (settings.listen_port && (settings.count_given || settings.size_given)) {
     return usage_error("--count and --size are for --connect; the server sends back what it gets");
   }
 
-  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-tcp-echo", options);
+  const std::unique_ptr<tapir::Host> host = tapir::start_host(kProgram, options);
   if (!host) return 1;
 
-  int result = 0;
-  std::optional<std::string> failure;
-  {
-    tapir::StopSignals stop(*host);
-    if (settings.listen_port) {
-      const int fd = listen_on(*settings.listen_port);
-      if (fd < 0) {
-        result = 1;
-      } else {
-        tapir::print_ready_line(*host);
-        result = serve(fd, stop);
-        tapir::close(fd);
-      }
-    } else {
-      result = client(settings, stop);
-    }
-    failure = stop.failure();
-  }
-
-  host->stop();
-  if (options.stats) host->print_stats(std::cout);
-  if (failure) {
-    std::fprintf(stderr, "tapir-tcp-echo: %s\n", failure->c_str());
-    return 1;
-  }
-  return result;
+  auto serve_or_connect = [&](const tapir::StopSignals& stop) {
+    return settings.listen_port ? server(*settings.listen_port, *host, stop)
+                                : client(settings, stop);
+  };
+  return tapir::run_until_stopped(kProgram, *host, options, -1, serve_or_connect);
 }

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <random>
@@ -21,6 +20,11 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::microseconds;
+using tapir::wire::internet_checksum;
+using tapir::wire::load16;
+using tapir::wire::store16;
+
+constexpr const char* kProgram = "tapir-traceroute";
 
 // ICMP message types (RFC 792).
 constexpr std::uint8_t kEchoReply = 0;
@@ -43,24 +47,6 @@ struct Settings {
 };
 
 // --- probes -----------------------------------------------------------------------------
-
-// RFC 1071: the 16-bit one's complement of the one's complement sum.
-std::uint16_t internet_checksum(const std::uint8_t* data, std::size_t len) {
-  std::uint32_t sum = 0;
-  for (std::size_t i = 0; i + 1 < len; i += 2) sum += (data[i] << 8) | data[i + 1];
-  if (len % 2) sum += data[len - 1] << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
-}
-
-std::uint16_t load16(const std::uint8_t* p) {
-  return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
-}
-
-void store16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
 
 struct Answer {
   in_addr from{};
@@ -255,11 +241,6 @@ class Tracer {
   std::vector<Probe> hop_;
 };
 
-int milliseconds_until(Clock::time_point deadline) {
-  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-  return static_cast<int>(std::clamp<long long>(left.count(), 0, 1000000));
-}
-
 // A UDP socket for the probes, bound to an ephemeral port that the ICMP errors quote back.
 int open_udp_probe_socket(std::uint16_t& port) {
   const int fd = tapir::socket(AF_INET, SOCK_DGRAM, 0);
@@ -275,13 +256,30 @@ int open_udp_probe_socket(std::uint16_t& port) {
   return fd;
 }
 
-}  // namespace
+// Probes hop after hop, printing a line for each, until DEST or a router says it is reached
+// (or --max-hops, or a signal). The exit status: 0 when DEST answered, else 1.
+int trace(Tracer& tracer, int icmp_fd, const Settings& settings, const tapir::StopSignals& stop) {
+  bool reached = false;
+  for (int ttl = settings.first_ttl; ttl <= settings.max_ttl; ++ttl) {
+    if (!tracer.send_hop(ttl)) return 1;
+    const Clock::time_point give_up = Clock::now() + settings.wait;
+    while (!tracer.hop_answered() && Clock::now() < give_up && !stop.stopped()) {
+      pollfd pfd{icmp_fd, POLLIN, 0};
+      if (tapir::poll(&pfd, 1, tapir::milliseconds_until(give_up)) > 0 && !tracer.receive_all()) {
+        break;
+      }
+    }
+    if (stop.stopped()) break;
+    const Tracer::HopResult hop = tracer.print_hop(ttl);
+    reached = hop.reached;
+    if (hop.over) break;
+  }
+  return reached ? 0 : 1;
+}
 
-int main(int argc, char** argv) {
-  Settings settings;
-  in_addr dest{};
+tapir::Options parse_command_line(int argc, char** argv, Settings& settings, in_addr& dest) {
   tapir::OptionParser parser(
-      "tapir-traceroute",
+      kProgram,
       "Prints the routers on the way to DEST from a tapir host: UDP probes to ports 33434 and up "
       "with TTL 1, 2, ... (or ICMP echo with -I), until DEST answers.\nDEST (an IPv4 address) "
       "goes anywhere among the flags: tapir-traceroute --tap tap0 --ip 10.0.0.2/24 --gw 10.0.0.1 "
@@ -306,17 +304,23 @@ int main(int argc, char** argv) {
   parser.add_positional(
       "DEST", "the IPv4 address to trace",
       tapir::address_check("an IPv4 address like 10.0.0.1", [&](in_addr a) { dest = a; }));
-  const tapir::Options options = parser.parse_or_exit(argc, argv);
+  return parser.parse_or_exit(argc, argv);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  in_addr dest{};
+  const tapir::Options options = parse_command_line(argc, argv, settings, dest);
   if (settings.first_ttl > settings.max_ttl) {
     std::fprintf(stderr, "tapir-traceroute: --first-hop: %d is above --max-hops %d\n",
                  settings.first_ttl, settings.max_ttl);
     return 2;
   }
-  const std::string dest_text = tapir::address_text(dest);
 
-  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-traceroute", options);
+  const std::unique_ptr<tapir::Host> host = tapir::start_host(kProgram, options);
   if (!host) return 2;
-
   // Answers come back as ICMP whatever the probes are: time exceeded from each router, then
   // port unreachable (UDP) or an echo reply (-I) from DEST.
   const int icmp_fd = tapir::socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
@@ -327,38 +331,19 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  const std::string dest_text = tapir::address_text(dest);
   std::printf("traceroute to %s (%s), %d hops max, %zu byte packets\n", dest_text.c_str(),
               dest_text.c_str(), settings.max_ttl, kIpHeader + kProbeHeader + kProbeData);
   std::fflush(stdout);
 
   Tracer tracer(icmp_fd, udp_fd, udp_port, dest, settings);
-  bool reached = false;
-  bool failed = false;
-  std::optional<std::string> failure;
-  {
-    tapir::StopSignals stop(*host, icmp_fd);
-    for (int ttl = settings.first_ttl; ttl <= settings.max_ttl; ++ttl) {
-      if (!tracer.send_hop(ttl)) {
-        failed = true;
-        break;
-      }
-      const Clock::time_point give_up = Clock::now() + settings.wait;
-      while (!tracer.hop_answered() && Clock::now() < give_up && !stop.stopped()) {
-        pollfd pfd{icmp_fd, POLLIN, 0};
-        if (tapir::poll(&pfd, 1, milliseconds_until(give_up)) > 0 && !tracer.receive_all()) break;
-      }
-      if (stop.stopped()) break;
-      const Tracer::HopResult hop = tracer.print_hop(ttl);
-      reached = hop.reached;
-      if (hop.over) break;
-    }
-    failure = stop.failure();
-  }
-
-  tapir::close(icmp_fd);
-  if (udp_fd >= 0) tapir::close(udp_fd);
-  host->stop();
-  if (options.stats) host->print_stats(std::cout);
-  if (failure) std::fprintf(stderr, "tapir-traceroute: %s\n", failure->c_str());
-  return reached && !failed ? 0 : 1;
+  int status = 1;
+  tapir::run_until_stopped(kProgram, *host, options, icmp_fd, [&](const tapir::StopSignals& stop) {
+    status = trace(tracer, icmp_fd, settings, stop);
+    if (udp_fd >= 0) tapir::close(udp_fd);
+    return status;
+  });
+  // Whether DEST answered, even if the Host's loop failed after it did (the failure is reported
+  // all the same).
+  return status;
 }

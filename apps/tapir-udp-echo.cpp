@@ -1,5 +1,4 @@
 // tapir-udp-echo: a UDP echo server (RFC 862) and a client that checks the echo, on tapir.
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,7 +6,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +17,8 @@
 #include <tapir/socket.hpp>
 
 namespace {
+
+constexpr const char* kProgram = "tapir-udp-echo";
 
 // 65535 less the IPv4 (20) and UDP (8) headers: the most one datagram carries (RFC 768).
 constexpr std::size_t kMaxDatagram = 65507;
@@ -33,20 +33,6 @@ struct Settings {
   std::optional<long> count;
   std::chrono::microseconds timeout{2000000};  // for each reply
 };
-
-// --- command line -----------------------------------------------------------------------
-
-std::optional<sockaddr_in> parse_host_port(std::string_view text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  sockaddr_in sin{};
-  sin.sin_family = AF_INET;
-  const std::string host(text.substr(0, colon));
-  const auto port = tapir::parse_integer(text.substr(colon + 1), 1, 65535);
-  if (!port || inet_pton(AF_INET, host.c_str(), &sin.sin_addr) != 1) return std::nullopt;
-  sin.sin_port = htons(static_cast<std::uint16_t>(*port));
-  return sin;
-}
 
 // --- echo -------------------------------------------------------------------------------
 
@@ -74,7 +60,17 @@ std::optional<std::vector<std::uint8_t>> payload(const Settings& settings) {
 }
 
 // RFC 862: "any data received is sent back"; one datagram in, the same datagram out.
-int serve(int fd, const Settings& settings, const tapir::StopSignals& stop) {
+int serve(int fd, const Settings& settings, tapir::Host& host, const tapir::StopSignals& stop) {
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_port = htons(*settings.server_port);
+  if (tapir::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) {
+    std::fprintf(stderr, "tapir-udp-echo: bind port %u: %s\n", *settings.server_port,
+                 std::strerror(errno));
+    return 1;
+  }
+  tapir::print_ready_line(host);
+
   long echoed = 0;
   std::vector<std::uint8_t> buffer(kMaxDatagram + 1);
   while (!settings.count || echoed < *settings.count) {
@@ -152,25 +148,17 @@ int client(int fd, const Settings& settings, const std::vector<std::uint8_t>& da
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Settings settings;
+tapir::Options parse_command_line(int argc, char** argv, Settings& settings) {
   tapir::OptionParser parser(
-      "tapir-udp-echo",
+      kProgram,
       "A UDP echo server (--server PORT), or a client (--client HOST:PORT) that sends --message,\n"
       "or stdin, and exits 1 unless every reply is byte-identical.");
   parser.add_option("--server", "PORT", "echo every datagram that comes to PORT back",
                     tapir::port_check([&](std::uint16_t port) { settings.server_port = port; }));
   parser.add_option(
-      "--client", "HOST:PORT", "send to the echo server at HOST:PORT", [&](std::string_view v) {
-        settings.peer = parse_host_port(v);
-        if (!settings.peer) {
-          return std::optional(
-              tapir::OptionParser::expected("an IPv4 address and port like 10.0.0.1:7", v));
-        }
-        return std::optional<std::string>();
-      });
+      "--client", "HOST:PORT", "send to the echo server at HOST:PORT",
+      tapir::address_port_check("an IPv4 address and port like 10.0.0.1:7",
+                                [&](const sockaddr_in& peer) { settings.peer = peer; }));
   parser.add_option("--message", "TEXT", "client: the datagram to send (default: stdin)",
                     [&](std::string_view v) {
                       if (v.size() > kMaxDatagram) {
@@ -189,7 +177,14 @@ int main(int argc, char** argv) {
       "--timeout", "S", "client: seconds to wait for each reply (2)",
       tapir::seconds_check(0.001, 3600, "seconds from 0.001 to 3600 like 0.5",
                            [&](std::chrono::microseconds s) { settings.timeout = s; }));
-  const tapir::Options options = parser.parse_or_exit(argc, argv);
+  return parser.parse_or_exit(argc, argv);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings;
+  const tapir::Options options = parse_command_line(argc, argv, settings);
   auto usage_error = [&](const char* message) {
     std::fprintf(stderr, "tapir-udp-echo: %s\n", message);
     return 2;
@@ -207,7 +202,7 @@ int main(int argc, char** argv) {
     data = std::move(*p);
   }
 
-  const std::unique_ptr<tapir::Host> host = tapir::start_host("tapir-udp-echo", options);
+  const std::unique_ptr<tapir::Host> host = tapir::start_host(kProgram, options);
   if (!host) return 1;
 
   const int fd = tapir::socket(AF_INET, SOCK_DGRAM, 0);
@@ -215,34 +210,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tapir-udp-echo: socket: %s\n", std::strerror(errno));
     return 1;
   }
-  int result = 0;
-  std::optional<std::string> failure;
-  {
-    tapir::StopSignals stop(*host, fd);
-    if (settings.server_port) {
-      sockaddr_in local{};
-      local.sin_family = AF_INET;
-      local.sin_port = htons(*settings.server_port);
-      if (tapir::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) < 0) {
-        std::fprintf(stderr, "tapir-udp-echo: bind port %u: %s\n", *settings.server_port,
-                     std::strerror(errno));
-        result = 1;
-      } else {
-        tapir::print_ready_line(*host);
-        result = serve(fd, settings, stop);
-      }
-    } else {
-      result = client(fd, settings, data, stop);
-    }
-    failure = stop.failure();
-  }
-
-  tapir::close(fd);
-  host->stop();
-  if (options.stats) host->print_stats(std::cout);
-  if (failure) {
-    std::fprintf(stderr, "tapir-udp-echo: %s\n", failure->c_str());
-    return 1;
-  }
-  return result;
+  auto serve_or_send = [&](const tapir::StopSignals& stop) {
+    return settings.server_port ? serve(fd, settings, *host, stop)
+                                : client(fd, settings, data, stop);
+  };
+  return tapir::run_until_stopped(kProgram, *host, options, fd, serve_or_send);
 }

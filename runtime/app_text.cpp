@@ -1,19 +1,17 @@
 // App text: formatting the lines the sample apps print.
-#include "runtime/app_text.hpp"
-
 #include <arpa/inet.h>
 
 #include <cstdio>
 
-#include "runtime/host.hpp"
+#include <tapir/app.hpp>
+#include <tapir/host.hpp>
 
 namespace tapir {
 
 void print_ready_line(Host& host) {
   std::string line = "ready";
   for (const InterfaceInfo& itf : host.interfaces()) {
-    line += " " + itf.name + " " + (itf.address ? itf.address->to_string() : std::string("-")) +
-            " " + itf.mac.to_string();
+    line += " " + itf.name + " " + itf.address.value_or("-") + " " + itf.mac;
   }
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);

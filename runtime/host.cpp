@@ -1,4 +1,4 @@
-// Host: builds a stack and its drivers from the common flags, and runs the one event loop.
+// runtime::Host: builds a stack and its drivers from the common flags, and runs the event loop.
 #include "runtime/host.hpp"
 
 #include <poll.h>
@@ -20,7 +20,7 @@
 #include "drivers/tap.hpp"
 #include "runtime/socket_api.hpp"
 
-namespace tapir {
+namespace tapir::runtime {
 
 namespace {
 
@@ -42,7 +42,7 @@ std::optional<Instant> earliest(std::optional<Instant> a, std::optional<Instant>
   return std::min(*a, *b);
 }
 
-StackConfig stack_config_from(const Options& options) {
+StackConfig stack_config_from(const HostOptions& options) {
   StackConfig config;
   config.forwarding = options.forward;
   config.igmp.force_version = options.igmp_version;
@@ -120,7 +120,7 @@ Host::Host(StackConfig config) : stack_(std::make_unique<Stack>(config)) {
   now_ = monotonic_now();
 }
 
-Host::Host(const Options& options) : Host(stack_config_from(options)) {
+Host::Host(const HostOptions& options) : Host(stack_config_from(options)) {
   if (options.trace_layers != 0) set_trace(options.trace_layers, write_line_to_stderr);
   std::shared_ptr<PcapFile> pcap;
   if (options.pcap) {
@@ -404,4 +404,4 @@ std::vector<InterfaceInfo> Host::interfaces() {
   return list;
 }
 
-}  // namespace tapir
+}  // namespace tapir::runtime

@@ -1,4 +1,5 @@
-// Host: one Stack, its drivers, and the one event-loop thread that owns them (DESIGN.md §2).
+// runtime::Host: one Stack, its drivers, and the one event-loop thread that owns them
+// (DESIGN.md §2); the public tapir::Host (<tapir/host.hpp>) is a handle on one.
 #pragma once
 
 #include <atomic>
@@ -16,13 +17,17 @@
 #include <utility>
 #include <vector>
 
+#include <tapir/host.hpp>
+
 #include "drivers/driver.hpp"
-#include "runtime/options.hpp"
+#include "runtime/host_options.hpp"
 #include "stack/stack.hpp"
 
 namespace tapir {
-
 class FaultInjector;
+}
+
+namespace tapir::runtime {
 
 // What the ready line and a person need to know about one interface.
 struct InterfaceInfo {
@@ -51,7 +56,7 @@ class Host {
   // with --pcap, then in a FaultInjector with --fault), adds it with its address, MAC and
   // MTU, sets --gw and --route, sends --trace lines to stderr. Throws std::system_error when a
   // device cannot be opened.
-  explicit Host(const Options& options);
+  explicit Host(const HostOptions& options);
   ~Host();
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
@@ -138,6 +143,11 @@ class Host {
   void print_stats(std::ostream& out);
   std::vector<InterfaceInfo> interfaces();
 
+  // The public Host that is a handle on this one, if any: what tapir::current_host() returns
+  // while this one is current.
+  tapir::Host* owner() const { return owner_; }
+  void set_owner(tapir::Host* owner) { owner_ = owner; }
+
  private:
   struct Port {
     std::unique_ptr<Driver> driver;
@@ -176,6 +186,7 @@ class Host {
   // --fault: each interface's injector (owned by its Port's driver chain), for print_stats.
   std::vector<std::pair<std::string, const FaultInjector*>> faults_;
   Duration fault_latency_{0};  // the longest a --fault injector holds a frame
+  tapir::Host* owner_ = nullptr;
 };
 
-}  // namespace tapir
+}  // namespace tapir::runtime

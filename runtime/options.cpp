@@ -1,62 +1,25 @@
-// Options: parsing and checking the shared command line, one clear line per mistake.
-#include "runtime/options.hpp"
-
+// OptionParser: words on the command line read as the common flags, an app's own flags and its
+// positionals, and --help, all from the same tables.
 #include <algorithm>
-#include <cctype>
-#include <charconv>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <limits>
+#include <memory>
 #include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
-#include "runtime/option_checks.hpp"
-#include "stack/core/trace.hpp"
+#include <tapir/app.hpp>
+
+#include "runtime/common_flags.hpp"
+#include "runtime/host_options.hpp"
 
 namespace tapir {
 
+using runtime::fail;
+using runtime::quoted;
+
 namespace {
-
-constexpr std::string_view kAddressHint = "ADDR/PREFIX like 10.0.0.2/24";
-constexpr std::string_view kRouteHint = "NET/PREFIX,GATEWAY like 192.168.1.0/24,10.0.0.1";
-constexpr std::string_view kFaultKeys =
-    "KEY=VALUE with KEY one of loss, duplicate, reorder, delay, jitter, reorder-delay, seed";
-constexpr std::string_view kTraceLayers = "eth,arp,ip,icmp,igmp,udp,tcp,sock";
-
-// The flags every app understands: name, value name (empty: no value), help.
-struct Builtin {
-  std::string_view name;
-  std::string_view value_name;
-  std::string_view help;
-};
-constexpr Builtin kBuiltins[] = {
-    {"--tap", "NAME", "attach to TAP NAME (created if missing); repeat for more interfaces"},
-    {"--packet", "IFNAME", "use existing interface IFNAME through AF_PACKET (no Linux IPv4 on it)"},
-    {"--ip", "ADDR/PREFIX", "address of the interface named just before"},
-    {"--mac", "MAC", "MAC of the interface before (before any interface: of all of them)"},
-    {"--mtu", "N", "MTU 68..65535 of the interface before (before any interface: all)"},
-    {"--gw", "ADDR", "default gateway"},
-    {"--route", "NET/PREFIX,GW", "static route; repeatable"},
-    {"--forward", "", "forward datagrams between interfaces (be a router)"},
-    {"--igmp-version", "N", "force IGMP version 1, 2 or 3 (default: 3, older if a querier is)"},
-    {"--msl", "SECONDS", "TCP maximum segment lifetime; TIME-WAIT is twice it (default 30)"},
-    {"--pcap", "FILE", "write every frame in and out to FILE (pcap, for Wireshark)"},
-    {"--fault", "SPEC", "impair every link both ways: loss=5%,delay=15ms,jitter=10ms,seed=1,..."},
-    {"--trace", "LAYERS", "print one line per decision of LAYERS (eth,arp,ip,icmp,... or all)"},
-    {"--stats", "", "print counters on exit (SIGUSR1 prints them any time)"},
-    {"--help", "", "show this help"},
-};
-
-const Builtin* find_builtin(std::string_view name) {
-  for (const Builtin& b : kBuiltins) {
-    if (b.name == name) return &b;
-  }
-  return nullptr;
-}
-
-std::string quoted(std::string_view text) {
-  return "\"" + std::string(text) + "\"";
-}
 
 std::string trimmed(std::string_view text) {
   while (text.starts_with(' ')) text.remove_prefix(1);
@@ -64,205 +27,30 @@ std::string trimmed(std::string_view text) {
   return std::string(text);
 }
 
-[[noreturn]] void fail(std::string_view flag, std::string_view message) {
-  throw OptionError(std::string(flag) + ": " + std::string(message));
-}
-
-// netdevice(7): 1..15 bytes (IFNAMSIZ - 1); no '/', ':' or whitespace (dev_valid_name()).
-bool valid_interface_name(std::string_view name) {
-  if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
-  for (char c : name) {
-    if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\0') return false;
+// The value of `flag`: written into it ("--count=3", "-c3"), or else the next word, which
+// `next` then moves past; none for a flag that takes no value.
+std::string_view value_of(std::string_view flag, std::string_view value_name,
+                          std::optional<std::string_view> inline_value,
+                          const std::vector<std::string_view>& args, std::size_t& next) {
+  if (value_name.empty()) {
+    if (inline_value) fail(flag, "takes no value, got " + quoted(*inline_value));
+    return {};
   }
-  return true;
-}
-
-Ipv4Cidr parse_interface_address(std::string_view flag, std::string_view text) {
-  auto cidr = Ipv4Cidr::parse(text);
-  if (!cidr) fail(flag, OptionParser::expected(kAddressHint, text));
-  const Ipv4Address a = cidr->address;
-  // RFC 1122 §3.2.1.3: an interface address is a unicast address of a real network.
-  if (a.is_unspecified() || a.is_broadcast() || a.is_multicast() || a.is_loopback() ||
-      a.is_class_e() || (a.value() >> 24) == 0) {
-    fail(flag, OptionParser::expected("a unicast host address like 10.0.0.2/24", text));
-  }
-  if (cidr->prefix_len == 0) fail(flag, OptionParser::expected("a prefix length 1..32", text));
-  // RFC 1122 §3.2.1.3: host number all zeros or all ones is never a host (RFC 3021: except on
-  // /31 point-to-point links, and /32 has no host part).
-  if (cidr->prefix_len < 31 && (a == cidr->network() || a == cidr->directed_broadcast())) {
-    fail(flag, a.to_string() + " is the " + (a == cidr->network() ? "network" : "broadcast") +
-                   " address of " + cidr->network().to_string() + "/" +
-                   std::to_string(cidr->prefix_len) + "; expected a host address");
-  }
-  return *cidr;
-}
-
-Ipv4Address parse_gateway(std::string_view flag, std::string_view text, std::string_view hint) {
-  auto a = Ipv4Address::parse(text);
-  if (!a) fail(flag, OptionParser::expected(hint, text));
-  return *a;
-}
-
-RouteOptions parse_route(std::string_view flag, std::string_view text) {
-  const auto comma = text.find(',');
-  if (comma == std::string_view::npos) fail(flag, OptionParser::expected(kRouteHint, text));
-  auto net = Ipv4Cidr::parse(text.substr(0, comma));
-  auto gw = Ipv4Address::parse(text.substr(comma + 1));
-  if (!net || !gw) fail(flag, OptionParser::expected(kRouteHint, text));
-  if (net->address != net->network()) {
-    fail(flag, net->to_string() + " has host bits set; expected a network like " +
-                   net->network().to_string() + "/" + std::to_string(net->prefix_len));
-  }
-  return RouteOptions{*net, *gw};
-}
-
-std::uint32_t parse_mtu(std::string_view flag, std::string_view text) {
-  // RFC 791: every internet module must forward a 68-octet datagram unfragmented; 65535 is
-  // the largest IPv4 datagram and the largest TAP frame payload.
-  auto n = parse_integer(text, 68, 65535);
-  if (!n) fail(flag, OptionParser::expected("an MTU from 68 to 65535", text));
-  return static_cast<std::uint32_t>(*n);
-}
-
-MacAddress parse_mac(std::string_view flag, std::string_view text) {
-  auto mac = MacAddress::parse(text);
-  // A group or all-zero MAC as a station address would make every neighbour misdeliver.
-  if (!mac || mac->is_multicast() || mac->is_zero()) {
-    fail(flag, OptionParser::expected("a unicast MAC like 02:00:00:00:00:01", text));
-  }
-  return *mac;
-}
-
-// A plain decimal number ("5", "0.05", "2.5"): no sign, exponent, hex, inf or nan, which
-// strtod would take but nobody means in a fault spec.
-std::optional<double> parse_decimal(std::string_view text) {
-  if (text.empty() || text.front() == '.' || text.back() == '.') return std::nullopt;
-  if (std::count(text.begin(), text.end(), '.') > 1) return std::nullopt;
-  for (char c : text) {
-    if (c != '.' && (c < '0' || c > '9')) return std::nullopt;
-  }
-  double v = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, v, std::chars_format::fixed);
-  if (ec != std::errc{} || ptr != end || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
-// "5%" or "0.05", as netem writes a probability and as a fraction.
-std::optional<double> parse_probability(std::string_view text) {
-  const bool percent = text.ends_with('%');
-  if (percent) text.remove_suffix(1);
-  auto v = parse_decimal(text);
-  if (!v) return std::nullopt;
-  const double p = percent ? *v / 100 : *v;
-  if (p > 1) return std::nullopt;
-  return p;
-}
-
-// "20ms", "500us", "1.5s" or "0", up to a minute (longer would only be a typo).
-std::optional<Duration> parse_fault_duration(std::string_view text) {
-  std::size_t digits = 0;
-  while (digits < text.size() &&
-         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
-    ++digits;
-  }
-  const std::string_view unit = text.substr(digits);
-  auto v = parse_decimal(text.substr(0, digits));
-  if (!v) return std::nullopt;
-  double micros = 0;
-  if (unit == "us") {
-    micros = *v;
-  } else if (unit == "ms") {
-    micros = *v * 1e3;
-  } else if (unit == "s") {
-    micros = *v * 1e6;
-  } else if (!(unit.empty() && *v == 0)) {
-    return std::nullopt;
-  }
-  if (micros > 60e6) return std::nullopt;
-  return Duration{std::llround(micros)};
-}
-
-// Checks that need the whole command line.
-void check_complete(Options& o, bool require_interface) {
-  if (require_interface && o.interfaces.empty()) {
-    throw OptionError("expected at least one --tap NAME or --packet IFNAME (try --help)");
-  }
-  for (std::size_t i = 0; i < o.interfaces.size(); ++i) {
-    for (std::size_t j = i + 1; j < o.interfaces.size(); ++j) {
-      const auto& a = o.interfaces[i];
-      const auto& b = o.interfaces[j];
-      if (a.address && b.address && a.address->address == b.address->address) {
-        fail("--ip", a.address->address.to_string() + " is on both " + a.device + " and " +
-                         b.device + "; expected one address per host");
-      }
-    }
-  }
-  // RFC 1122 §3.3.1.1: a gateway must be on a directly connected network.
-  auto check_reachable = [&o](std::string_view flag, Ipv4Address gateway) {
-    for (const auto& itf : o.interfaces) {
-      if (!itf.address) continue;
-      if (itf.address->address == gateway) {
-        fail(flag, gateway.to_string() + " is this host's own address; expected a neighbour");
-      }
-      if (itf.address->contains(gateway)) return;
-    }
-    fail(flag, gateway.to_string() +
-                   " is not on any interface's network; expected a neighbour inside an --ip "
-                   "prefix");
-  };
-  if (o.gateway) check_reachable("--gw", *o.gateway);
-  for (const auto& r : o.routes) check_reachable("--route", r.gateway);
+  if (inline_value) return *inline_value;
+  if (next + 1 < args.size()) return args[++next];
+  fail(flag, "expected " + std::string(value_name) + " after it, got nothing");
 }
 
 }  // namespace
 
-LinkConfig parse_fault_spec(std::string_view spec) {
-  constexpr std::string_view flag = "--fault";
-  constexpr std::string_view keys[] = {"loss",   "duplicate",     "reorder", "delay",
-                                       "jitter", "reorder-delay", "seed"};
-  LinkConfig link;
-  std::vector<std::string_view> seen;
-  std::string_view rest = spec;
-  for (;;) {
-    const auto comma = rest.find(',');
-    const std::string_view item = rest.substr(0, comma);
-    const auto eq = item.find('=');
-    const std::string_view key = item.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? "" : item.substr(eq + 1);
-    if (eq == std::string_view::npos ||
-        std::find(std::begin(keys), std::end(keys), key) == std::end(keys)) {
-      fail(flag, OptionParser::expected(kFaultKeys, item));
-    }
-    if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
-      fail(flag, std::string(key) + " is given twice; expected each key once");
-    }
-    seen.push_back(key);
-    const std::string what = std::string(key) + " as ";
-    if (key == "loss" || key == "duplicate" || key == "reorder") {
-      auto p = parse_probability(value);
-      if (!p) {
-        fail(flag,
-             OptionParser::expected(what + "a probability from 0% to 100% like 5% or 0.05", value));
-      }
-      (key == "loss" ? link.loss : key == "duplicate" ? link.duplicate : link.reorder) = *p;
-    } else if (key == "seed") {
-      // parse_integer's long: 63 bits are seeds enough.
-      auto n = parse_integer(value, 0, std::numeric_limits<long>::max());
-      if (!n) fail(flag, OptionParser::expected(what + "a whole number like 1", value));
-      link.seed = static_cast<std::uint64_t>(*n);
-    } else {
-      auto d = parse_fault_duration(value);
-      if (!d) {
-        fail(flag, OptionParser::expected(what + "a duration like 20ms (us, ms or s; at most 60s)",
-                                          value));
-      }
-      (key == "delay" ? link.delay : key == "jitter" ? link.jitter : link.reorder_delay) = *d;
-    }
-    if (comma == std::string_view::npos) break;
-    rest.remove_prefix(comma + 1);
-  }
-  return link;
+Options::Options(std::shared_ptr<const runtime::HostOptions> host) : host_(std::move(host)) {}
+
+bool Options::stats() const {
+  return host_->stats;
+}
+
+const runtime::HostOptions& Options::host() const {
+  return *host_;
 }
 
 std::string OptionParser::expected(std::string_view what, std::string_view value) {
@@ -304,7 +92,7 @@ void OptionParser::add_extra(std::string names, Extra extra) {
   const bool short_taken =
       !s.empty() && (s == "-h" || std::any_of(extras_.begin(), extras_.end(),
                                               [&s](const Extra& e) { return e.short_name == s; }));
-  if (find_builtin(extra.name) || find_extra(extra.name) || short_taken) {
+  if (runtime::find_common_flag(extra.name) || find_extra(extra.name) || short_taken) {
     throw std::logic_error("flag defined twice: " + names);
   }
   extras_.push_back(std::move(extra));
@@ -337,11 +125,8 @@ OptionParser::FlagWord OptionParser::read_flag_word(std::string_view arg) const 
 }
 
 Options OptionParser::parse(const std::vector<std::string_view>& args) const {
-  Options o;
-  std::optional<std::uint32_t> all_mtu;  // --mtu / --mac before any interface
-  std::optional<MacAddress> all_mac;
+  runtime::CommonFlagState common;
   std::size_t positionals_seen = 0;
-
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     if (!arg.starts_with('-')) {  // not a flag: the next positional (ping's DEST)
@@ -353,121 +138,38 @@ Options OptionParser::parse(const std::vector<std::string_view>& args) const {
       continue;
     }
     const auto [flag, inline_value] = read_flag_word(arg);
-    const Builtin* builtin = find_builtin(flag);
+    const runtime::CommonFlag* builtin = runtime::find_common_flag(flag);
     const Extra* extra = builtin ? nullptr : find_extra(flag);
     if (!builtin && !extra) throw OptionError("unknown flag " + quoted(flag) + " (try --help)");
-    const std::string_view value_name = builtin ? builtin->value_name : extra->value_name;
-
-    std::string_view value;
-    if (value_name.empty()) {
-      if (inline_value) fail(flag, "takes no value, got " + quoted(*inline_value));
-    } else if (inline_value) {
-      value = *inline_value;
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      fail(flag, "expected " + std::string(value_name) + " after it, got nothing");
-    }
-
-    if (extra) {
-      if (extra->on_seen) extra->on_seen();
-      if (extra->on_value) {
-        if (auto error = extra->on_value(value)) fail(flag, *error);
+    const std::string_view value =
+        value_of(flag, builtin ? builtin->value_name : extra->value_name, inline_value, args, i);
+    if (builtin) {
+      builtin->apply(common, flag, value);
+      // --help: the rest of the line does not matter.
+      if (common.options.help) {
+        return Options(std::make_shared<const runtime::HostOptions>(std::move(common.options)));
       }
       continue;
     }
-
-    InterfaceOptions* last = o.interfaces.empty() ? nullptr : &o.interfaces.back();
-    if (flag == "--help") {
-      o.help = true;
-      return o;
-    } else if (flag == "--tap" || flag == "--packet") {
-      if (!valid_interface_name(value)) {
-        fail(flag, expected("an interface name of 1 to 15 characters without '/' or ':'", value));
-      }
-      for (const auto& itf : o.interfaces) {
-        if (itf.device == value) fail(flag, std::string(value) + " is given twice");
-      }
-      InterfaceOptions itf;
-      itf.kind = flag == "--tap" ? InterfaceOptions::Kind::tap : InterfaceOptions::Kind::packet;
-      itf.device = std::string(value);
-      o.interfaces.push_back(std::move(itf));
-    } else if (flag == "--ip") {
-      if (!last) fail(flag, "comes after the --tap NAME or --packet IFNAME it belongs to");
-      if (last->address) {
-        fail(flag, last->device + " already has " + last->address->to_string() +
-                       "; expected one --ip per interface");
-      }
-      last->address = parse_interface_address(flag, value);
-    } else if (flag == "--mtu" || flag == "--mac") {
-      const bool is_mtu = flag == "--mtu";
-      const bool given = last ? (is_mtu ? last->mtu.has_value() : last->mac.has_value())
-                              : (is_mtu ? all_mtu.has_value() : all_mac.has_value());
-      if (given) {
-        fail(flag, "given twice for " + (last ? last->device : std::string("all interfaces")));
-      }
-      if (is_mtu) {
-        (last ? last->mtu : all_mtu) = parse_mtu(flag, value);
-      } else {
-        (last ? last->mac : all_mac) = parse_mac(flag, value);
-      }
-    } else if (flag == "--gw") {
-      if (o.gateway) fail(flag, "given twice; expected one default gateway");
-      o.gateway = parse_gateway(flag, value, "an IPv4 address like 10.0.0.1");
-    } else if (flag == "--route") {
-      o.routes.push_back(parse_route(flag, value));
-    } else if (flag == "--forward") {
-      o.forward = true;
-    } else if (flag == "--igmp-version") {
-      // As Linux's force_igmp_version (RFC 3376 §7 otherwise picks the version).
-      if (value != "1" && value != "2" && value != "3") fail(flag, expected("1, 2 or 3", value));
-      o.igmp_version = value[0] - '0';
-    } else if (flag == "--msl") {
-      // RFC 9293 §3.4.2 suggests 2 minutes; Linux's TIME-WAIT of 60 s means an MSL of 30 s.
-      // A short one is for tests and labs that open many connections.
-      const std::string text(value);
-      char* end = nullptr;
-      const double seconds = std::strtod(text.c_str(), &end);
-      if (text.empty() || *end != '\0' || !(seconds >= 0.001) || seconds > 3600) {
-        fail(flag, expected("seconds from 0.001 to 3600 like 30 or 0.5", value));
-      }
-      o.msl = Duration{static_cast<std::int64_t>(seconds * 1e6)};
-    } else if (flag == "--pcap") {
-      if (value.empty()) fail(flag, expected("a file name", value));
-      o.pcap = std::string(value);
-    } else if (flag == "--fault") {
-      if (o.fault) fail(flag, "given twice; expected one SPEC for every interface");
-      o.fault = parse_fault_spec(value);
-    } else if (flag == "--trace") {
-      std::string bad;
-      auto mask = Trace::parse_layers(value, &bad);
-      if (!mask || value.empty()) {
-        fail(flag, "unknown layer " + quoted(bad) + "; expected a comma list of " +
-                       std::string(kTraceLayers) + ", or all");
-      }
-      o.trace_layers |= *mask;
-    } else if (flag == "--stats") {
-      o.stats = true;
+    if (extra->on_seen) extra->on_seen();
+    if (extra->on_value) {
+      if (auto error = extra->on_value(value)) fail(flag, *error);
     }
   }
 
-  for (auto& itf : o.interfaces) {
-    if (!itf.mtu) itf.mtu = all_mtu;
-    if (!itf.mac) itf.mac = all_mac;
-  }
-  check_complete(o, require_interface_);
+  runtime::HostOptions options = runtime::finish_common_flags(std::move(common));
   if (positionals_seen < positionals_.size()) {
     const Positional& p = positionals_[positionals_seen];
     throw OptionError("expected " + p.name + ", " + p.what + " (try --help)");
   }
-  return o;
+  return Options(std::make_shared<const runtime::HostOptions>(std::move(options)));
 }
 
 Options OptionParser::parse_or_exit(int argc, char** argv) const {
   std::vector<std::string_view> args(argv + 1, argv + argc);
   try {
     Options o = parse(args);
-    if (o.help) {
+    if (o.host().help) {
       std::fputs(usage().c_str(), stdout);
       std::exit(0);
     }
@@ -489,7 +191,7 @@ std::string OptionParser::usage() const {
     out << left;
     out << std::string(left.size() < 26 ? 26 - left.size() : 1, ' ') << help << "\n";
   };
-  for (const Builtin& b : kBuiltins) line(b.name, b.value_name, b.help);
+  for (const runtime::CommonFlag& f : runtime::common_flags()) line(f.name, f.value_name, f.help);
   for (const Extra& e : extras_) {
     line(e.name, e.value_name, e.short_name.empty() ? e.help : "(" + e.short_name + ") " + e.help);
   }

@@ -19,7 +19,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::atomic<Host*> current{nullptr};
+std::atomic<runtime::Host*> current{nullptr};
+
+// The Host the calls use, as the runtime sees it (current_host() is its public handle).
+runtime::Host* current_runtime() {
+  return current.load();
+}
 
 // The core's negative errno becomes -1 with errno set, as a system call returns it.
 template <typename T>
@@ -36,7 +41,7 @@ T posix_result(T result) {
 template <typename F>
 auto call(F&& f) {
   using Result = std::invoke_result_t<F&, sock::Api&>;
-  Host* host = current_host();
+  runtime::Host* host = current_runtime();
   if (!host) return posix_result(static_cast<Result>(-EBADF));
   return posix_result(host->with_stack([&](Stack& stack) { return f(stack.sockets()); }));
 }
@@ -46,7 +51,7 @@ enum class Direction { receive, send };
 // When a SO_RCVTIMEO / SO_SNDTIMEO of `timeout` started at `start` runs out: never for zero (as
 // Linux) or for one too long for the clock to represent (Linux too treats a timeout beyond its
 // range as infinite).
-Host::Deadline deadline_after(Clock::time_point start, Duration timeout) {
+runtime::Host::Deadline deadline_after(Clock::time_point start, Duration timeout) {
   if (timeout.count() <= 0) return std::nullopt;
   const auto room = std::chrono::duration_cast<Duration>(Clock::time_point::max() - start);
   if (timeout >= room) return std::nullopt;
@@ -60,12 +65,12 @@ Host::Deadline deadline_after(Clock::time_point start, Duration timeout) {
 template <typename F>
 auto blocking_call(int fd, int flags, Direction direction, F&& f) {
   using Result = std::invoke_result_t<F&, sock::Api&>;
-  Host* host = current_host();
+  runtime::Host* host = current_runtime();
   if (!host) return posix_result(static_cast<Result>(-EBADF));
   const Clock::time_point start = Clock::now();  // Linux's timeouts count from the call
 
   bool may_block = false;
-  Host::Deadline deadline;
+  runtime::Host::Deadline deadline;
   std::uint64_t closes = 0;
   const Result first = host->with_stack([&](Stack& stack) -> Result {
     sock::Api& api = stack.sockets();
@@ -97,7 +102,7 @@ auto blocking_call(int fd, int flags, Direction direction, F&& f) {
 
 // Is `fd` a blocking SOCK_STREAM socket, for which send and MSG_WAITALL receive go on until
 // every byte is through?
-bool blocking_stream(Host& host, int fd, int flags) {
+bool blocking_stream(runtime::Host& host, int fd, int flags) {
   if (flags & MSG_DONTWAIT) return false;
   return host.with_stack([&](Stack& stack) {
     const sock::Socket* s = stack.sockets().find(fd);
@@ -117,7 +122,7 @@ ssize_t send_all(int fd, const std::uint8_t* buf, size_t len, int flags, const s
     if (n < 0) return done > 0 ? static_cast<ssize_t>(done) : n;
     done += static_cast<size_t>(n);
     if (done >= len) return static_cast<ssize_t>(done);
-    Host* host = current_host();
+    runtime::Host* host = current_runtime();
     if (!host || !blocking_stream(*host, fd, flags)) return static_cast<ssize_t>(done);
   }
 }
@@ -133,28 +138,29 @@ bool too_many_for_poll(nfds_t count) {
 
 namespace socket_api {
 
-void host_started(Host& host) {
-  Host* none = nullptr;
+void host_started(runtime::Host& host) {
+  runtime::Host* none = nullptr;
   current.compare_exchange_strong(none, &host);
 }
 
-void host_stopped(Host& host) {
-  Host* self = &host;
+void host_stopped(runtime::Host& host) {
+  runtime::Host* self = &host;
   current.compare_exchange_strong(self, nullptr);
 }
 
 }  // namespace socket_api
 
 void use_host(Host& host) {
-  current.store(&host);
+  current.store(&host.runtime());
 }
 
 Host* current_host() {
-  return current.load();
+  const runtime::Host* host = current.load();
+  return host ? host->owner() : nullptr;
 }
 
 int socket(int domain, int type, int protocol) {
-  Host* host = current_host();
+  runtime::Host* host = current_runtime();
   if (!host) {
     // No stack to make a socket in (no Host started, or it stopped).
     errno = ENETDOWN;
@@ -171,11 +177,11 @@ int bind(int fd, const sockaddr* addr, socklen_t len) {
 // A UDP or raw connect only records the peer; a TCP connect on a blocking socket waits for
 // the handshake (until SO_SNDTIMEO, then EINPROGRESS, as Linux).
 int connect(int fd, const sockaddr* addr, socklen_t len) {
-  Host* host = current_host();
+  runtime::Host* host = current_runtime();
   if (!host) return posix_result(-EBADF);
   const Clock::time_point start = Clock::now();
   bool wait = false;
-  Host::Deadline deadline;
+  runtime::Host::Deadline deadline;
   std::uint64_t closes = 0;
   const int first = host->with_stack([&](Stack& stack) {
     sock::Api& api = stack.sockets();
@@ -234,14 +240,14 @@ ssize_t recvfrom(int fd, void* buf, size_t len, int flags, sockaddr* addr, sockl
     if (!(flags & MSG_WAITALL) || (flags & MSG_PEEK) || n == 0 || done >= len) {
       return static_cast<ssize_t>(done);
     }
-    Host* host = current_host();
+    runtime::Host* host = current_runtime();
     if (!host || !blocking_stream(*host, fd, flags)) return static_cast<ssize_t>(done);
   }
 }
 
 ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
   const bool stream = [&] {
-    Host* host = current_host();
+    runtime::Host* host = current_runtime();
     return host && msg && blocking_stream(*host, fd, flags);
   }();
   if (stream && (msg->msg_iovlen == 0 || msg->msg_iov)) {
@@ -270,14 +276,14 @@ int shutdown(int fd, int how) {
 // blocked until data comes; waking it is what a program closing a socket to stop a reader
 // expects).
 int close(int fd) {
-  Host* host = current_host();
+  runtime::Host* host = current_runtime();
   if (!host) {
     errno = EBADF;
     return -1;
   }
   // SO_LINGER with a timeout on a blocking TCP socket: close waits (at most that long) until
   // the peer has acknowledged everything, FIN included (socket(7)).
-  Host::Deadline linger_deadline;
+  runtime::Host::Deadline linger_deadline;
   const bool linger = host->with_stack([&](Stack& stack) {
     const auto timeout = stack.sockets().linger_timeout(fd);
     if (!timeout) return false;
@@ -345,7 +351,7 @@ int poll(pollfd* fds, nfds_t count, int timeout_ms) {
     return ready;
   };
 
-  Host* host = current_host();
+  runtime::Host* host = current_runtime();
   if (!host) {
     // No Host, so none of these is a tapir descriptor; with nothing to report there is also
     // nothing that could ever become ready.
@@ -357,7 +363,7 @@ int poll(pollfd* fds, nfds_t count, int timeout_ms) {
   const int ready = host->with_stack([&](Stack& stack) { return scan(&stack.sockets()); });
   if (ready > 0 || timeout_ms == 0) return ready;
 
-  Host::Deadline deadline;
+  runtime::Host::Deadline deadline;
   if (timeout_ms > 0) deadline = start + std::chrono::milliseconds(timeout_ms);
   const int result = host->wait_until(
       [&](Stack& stack) {

@@ -3,14 +3,16 @@
 
 namespace tapir {
 
+namespace runtime {
 class Host;
+}
 
 namespace socket_api {
 
 // Host::start(): `host` becomes current_host() unless another Host already is.
-void host_started(Host& host);
+void host_started(runtime::Host& host);
 // Host::stop() and ~Host(): `host` stops being current_host() if it was.
-void host_stopped(Host& host);
+void host_stopped(runtime::Host& host);
 
 }  // namespace socket_api
 }  // namespace tapir

@@ -1,15 +1,13 @@
 // Stop signals: one thread takes SIGINT, SIGTERM and SIGUSR1 with sigtimedwait(), and looks
 // at the Host's loop once a second.
-#include "runtime/stop_signals.hpp"
-
 #include <pthread.h>
 #include <signal.h>
 
 #include <iostream>
 
+#include <tapir/app.hpp>
+#include <tapir/host.hpp>
 #include <tapir/socket.hpp>
-
-#include "runtime/host.hpp"
 
 namespace tapir {
 
@@ -27,19 +25,6 @@ sigset_t stop_signal_set() {
 void block_stop_signals() {
   const sigset_t signals = stop_signal_set();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-}
-
-std::unique_ptr<Host> start_host(std::string_view program, const Options& options) {
-  block_stop_signals();  // before the Host's thread starts, so it inherits the mask
-  std::unique_ptr<Host> host;
-  try {
-    host = std::make_unique<Host>(options);
-  } catch (const std::exception& e) {
-    std::cerr << program << ": " << e.what() << '\n';
-    return nullptr;
-  }
-  host->start();  // the first Host started is the one tapir::socket() uses
-  return host;
 }
 
 StopSignals::StopSignals(Host& host, int fd) : thread_([this, &host, fd] { run(host, fd); }) {}

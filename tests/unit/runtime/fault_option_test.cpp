@@ -4,19 +4,23 @@
 #include <string>
 #include <vector>
 
-#include "runtime/options.hpp"
+#include <tapir/app.hpp>
+
+#include "runtime/common_flags.hpp"
+#include "runtime/host_options.hpp"
 
 using namespace tapir;
+using namespace tapir::runtime;
 
 namespace {
 
 const std::vector<std::string> kInterface = {"--tap", "tap0", "--ip", "10.0.0.2/24"};
 
-Options parse_with(const std::vector<std::string>& more) {
+HostOptions parse_with(const std::vector<std::string>& more) {
   std::vector<std::string> args = kInterface;
   args.insert(args.end(), more.begin(), more.end());
   const std::vector<std::string_view> words(args.begin(), args.end());
-  return OptionParser("t", "test").parse(words);
+  return OptionParser("t", "test").parse(words).host();
 }
 
 std::string error_of(const std::vector<std::string>& more) {
@@ -39,7 +43,7 @@ TEST_CASE("without --fault the links are left alone", "[options][fault]") {
 }
 
 TEST_CASE("The --fault flag reads every key of the spec", "[options][fault]") {
-  const Options o = parse_with(
+  const HostOptions o = parse_with(
       {"--fault",
        "loss=5%,duplicate=1%,reorder=10%,delay=15ms,jitter=10ms,reorder-delay=2ms,seed=42"});
   REQUIRE(o.fault.has_value());
@@ -53,7 +57,7 @@ TEST_CASE("The --fault flag reads every key of the spec", "[options][fault]") {
 }
 
 TEST_CASE("The --fault flag is taken as --fault=SPEC as well as --fault SPEC", "[options][fault]") {
-  const Options o = parse_with({"--fault=loss=0.5"});
+  const HostOptions o = parse_with({"--fault=loss=0.5"});
   REQUIRE(o.fault.has_value());
   CHECK(o.fault->loss == Approx(0.5));
 }

@@ -4,9 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "runtime/options.hpp"
+#include <tapir/app.hpp>
+
+#include "runtime/host_options.hpp"
 
 using namespace tapir;
+using namespace tapir::runtime;
 
 namespace {
 
@@ -30,7 +33,7 @@ TEST_CASE("each --tap or --packet takes the --ip, --mtu and --mac that follow it
       "--tap",     "tap0",   "--ip", "10.0.0.2/24", "--mtu", "9000",
       "--packet",  "veth1",  "--ip", "10.1.0.2/24", "--mac", "02:00:00:00:00:09",
       "--forward", "--stats"};
-  const Options o = OptionParser("t", "test").parse(words(args));
+  const HostOptions o = OptionParser("t", "test").parse(words(args)).host();
   REQUIRE(o.interfaces.size() == 2);
   CHECK(o.interfaces[0].kind == InterfaceOptions::Kind::tap);
   CHECK(o.interfaces[0].device == "tap0");
@@ -45,8 +48,10 @@ TEST_CASE("each --tap or --packet takes the --ip, --mtu and --mac that follow it
 
 TEST_CASE("the gateway of --gw and --route must be on an interface's network", "[options]") {
   OptionParser parser("t", "test");
-  const Options o = parser.parse(words({"--tap", "tap0", "--ip", "10.0.0.2/24", "--gw", "10.0.0.1",
-                                        "--route", "192.168.5.0/24,10.0.0.254"}));
+  const HostOptions o = parser
+                            .parse(words({"--tap", "tap0", "--ip", "10.0.0.2/24", "--gw",
+                                          "10.0.0.1", "--route", "192.168.5.0/24,10.0.0.254"}))
+                            .host();
   CHECK(o.gateway == Ipv4Address::parse("10.0.0.1"));
   REQUIRE(o.routes.size() == 1);
   CHECK(o.routes[0].destination == *Ipv4Cidr::parse("192.168.5.0/24"));
@@ -120,8 +125,9 @@ TEST_CASE("a positional may stand anywhere, and a missing one names what was exp
 TEST_CASE("the flag --igmp-version forces IGMP version 1, 2 or 3 and refuses anything else",
           "[options]") {
   OptionParser parser("t", "test");
-  CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24"})).igmp_version == 0);
+  CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24"})).host().igmp_version == 0);
   CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24", "--igmp-version", "2"}))
+            .host()
             .igmp_version == 2);
   CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--igmp-version", "4"}) ==
         "--igmp-version: expected 1, 2 or 3, got \"4\"");

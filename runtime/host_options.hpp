@@ -1,0 +1,45 @@
+// HostOptions: what the common flags (--tap/--packet/--ip/...) said, in the stack's own types,
+// for the runtime's Host; apps see them only as an opaque tapir::Options (<tapir/app.hpp>).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "drivers/fault_model.hpp"
+#include "stack/core/address.hpp"
+#include "stack/core/time.hpp"
+
+namespace tapir::runtime {
+
+// One --tap or --packet with the flags that followed it.
+struct InterfaceOptions {
+  enum class Kind : std::uint8_t { tap, packet };
+  Kind kind = Kind::tap;
+  std::string device;
+  std::optional<Ipv4Cidr> address;   // --ip; none: the interface only forwards
+  std::optional<std::uint32_t> mtu;  // --mtu; none: 1500 for a TAP, the device's for --packet
+  std::optional<MacAddress> mac;     // --mac; none: see Host (derived, or the device's own)
+};
+
+struct RouteOptions {
+  Ipv4Cidr destination;  // network (host bits zero)
+  Ipv4Address gateway;
+};
+
+struct HostOptions {
+  std::vector<InterfaceOptions> interfaces;
+  std::optional<Ipv4Address> gateway;  // --gw
+  std::vector<RouteOptions> routes;    // --route, in command-line order
+  bool forward = false;                // --forward
+  int igmp_version = 0;                // --igmp-version; 0: IGMPv3, falling back (RFC 3376 §7)
+  std::optional<Duration> msl;         // --msl SECONDS: TCP's MSL (TIME-WAIT is 2 MSL)
+  std::optional<std::string> pcap;     // --pcap FILE
+  std::optional<LinkConfig> fault;     // --fault SPEC, both ways; Host derives per-link seeds
+  std::uint32_t trace_layers = 0;      // --trace, a Trace::bit mask
+  bool stats = false;                  // --stats
+  bool help = false;                   // --help was given (parse_or_exit handles it)
+};
+
+}  // namespace tapir::runtime
