@@ -269,3 +269,39 @@ TEST_CASE("poll on a fresh TCP socket gives POLLOUT and POLLHUP as Linux does", 
   const int fd = api.socket(AF_INET, SOCK_STREAM, 0);
   CHECK(api.poll_events(fd, POLLIN | POLLOUT) == (POLLOUT | POLLHUP));
 }
+
+TEST_CASE(
+    "TCP_CONGESTION: cubic by default, Linux's names accepted, ENOENT for others, the "
+    "name NUL-padded to 16 bytes",
+    "[tcp][socket]") {
+  Harness h;
+  auto& api = h.stack().sockets();
+  const int fd = api.socket(AF_INET, SOCK_STREAM, 0);
+  char name[16];
+  socklen_t len = sizeof name;
+  REQUIRE(api.getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len) == 0);
+  CHECK(len == 16);
+  CHECK(std::string(name) == "cubic");
+  CHECK(api.setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", 4) == 0);
+  len = sizeof name;
+  api.getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len);
+  CHECK(std::string(name) == "reno");
+  CHECK(api.setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "newreno\0junk", 12) == 0);
+  len = sizeof name;
+  api.getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len);
+  CHECK(std::string(name) == "newreno");
+  CHECK(api.setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "bbr", 3) == -ENOENT);
+  CHECK(api.setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "", 0) == -EINVAL);
+  len = 4;  // a short buffer gets the first bytes
+  api.getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len);
+  CHECK(len == 4);
+  CHECK(std::string(name, 4) == "newr");
+  // SO_LINGER shares TCP_CONGESTION's number at another level and is not confused with it.
+  struct linger l {
+    1, 5
+  };
+  CHECK(api.setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) == 0);
+  len = sizeof name;
+  api.getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len);
+  CHECK(std::string(name) == "newreno");
+}
