@@ -12,6 +12,8 @@
 
 #include <tapir/app.hpp>
 
+#include "stack/tcp/congestion.hpp"
+
 #include "stack/core/trace.hpp"
 
 namespace tapir::runtime {
@@ -22,7 +24,7 @@ constexpr std::string_view kAddressHint = "ADDR/PREFIX like 10.0.0.2/24";
 constexpr std::string_view kRouteHint = "NET/PREFIX,GATEWAY like 192.168.1.0/24,10.0.0.1";
 constexpr std::string_view kFaultKeys =
     "KEY=VALUE with KEY one of loss, duplicate, reorder, delay, jitter, reorder-delay, seed";
-constexpr std::string_view kTraceLayers = "eth,arp,ip,icmp,igmp,udp,tcp,sock";
+constexpr std::string_view kTraceLayers = "eth,arp,ip,icmp,igmp,udp,tcp,sock,tcp-cc";
 
 // netdevice(7): 1..15 bytes (IFNAMSIZ - 1); no '/', ':' or whitespace (dev_valid_name()).
 bool valid_interface_name(std::string_view name) {
@@ -222,6 +224,21 @@ void set_msl(CommonFlagState& s, std::string_view flag, std::string_view value) 
   s.options.msl = Duration{static_cast<std::int64_t>(seconds * 1e6)};
 }
 
+// Linux's net.ipv4.tcp_congestion_control: the algorithm of every connection whose socket
+// sets no TCP_CONGESTION.
+void set_congestion(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  std::string names;
+  for (const std::string_view name : tcp::available_congestion()) {
+    if (name == value) {
+      s.options.congestion = name;
+      return;
+    }
+    names += names.empty() ? "" : ", ";
+    names += name;
+  }
+  fail(flag, OptionParser::expected("one of " + names, value));
+}
+
 void set_pcap(CommonFlagState& s, std::string_view flag, std::string_view value) {
   if (value.empty()) fail(flag, OptionParser::expected("a file name", value));
   s.options.pcap = std::string(value);
@@ -265,6 +282,8 @@ constexpr CommonFlag kCommonFlags[] = {
      set_igmp_version},
     {"--msl", "SECONDS", "TCP maximum segment lifetime; TIME-WAIT is twice it (default 30)",
      set_msl},
+    {"--congestion", "NAME", "TCP congestion control: reno, newreno or cubic (default cubic)",
+     set_congestion},
     {"--pcap", "FILE", "write every frame in and out to FILE (pcap, for Wireshark)", set_pcap},
     {"--fault", "SPEC", "impair every link both ways: loss=5%,delay=15ms,jitter=10ms,seed=1,...",
      set_fault},

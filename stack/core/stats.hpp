@@ -145,7 +145,14 @@ namespace tapir {
   X(tcpListenOverflows, "SYNs or ACKs dropped because an accept queue was full")             \
   X(tcpListenDrops, "SYNs dropped at a listener (full queues)")                              \
   X(tcpTimeouts, "retransmission timer expiries")                                            \
-  X(tcpFastRetrans, "fast retransmissions (three duplicate ACKs, RFC 5681 §3.2)")            \
+  X(tcpFastRetrans, "loss recoveries begun: fast retransmit, by duplicate ACKs or SACK")      \
+  X(tcpSackRecovery, "of them, SACK-based recoveries (RFC 6675, RACK: RFC 8985)")            \
+  X(tcpRackReorderTimeouts, "RACK reordering timer expiries (RFC 8985 §6.3)")                \
+  X(tcpLossProbes, "tail loss probes sent (RFC 8985 §7)")                                    \
+  X(tcpLossProbeRecovery, "tail losses a probe repaired (RFC 8985 §7.4)")                    \
+  X(tcpDsackRecv, "D-SACK blocks received (RFC 2883)")                                       \
+  X(tcpDsackUndo, "reductions undone: every retransmission D-SACKed (RFC 3708)")             \
+  X(tcpSpuriousRtos, "timeouts F-RTO found spurious, reduction undone (RFC 5682)")           \
   X(tcpDelayedAcks, "ACKs sent by the delayed-ACK timer")                                    \
   X(tcpZeroWindowProbes, "persist probes sent into a zero window")                           \
   X(tcpKeepaliveProbes, "keepalive probes sent")                                             \

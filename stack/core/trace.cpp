@@ -7,8 +7,8 @@
 namespace tapir {
 
 namespace {
-constexpr std::array<std::string_view, 8> kLayerNames = {"eth",  "arp", "ip",  "icmp",
-                                                         "igmp", "udp", "tcp", "sock"};
+constexpr std::array<std::string_view, 9> kLayerNames = {"eth", "arp", "ip",   "icmp",  "igmp",
+                                                         "udp", "tcp", "sock", "tcp-cc"};
 }
 
 std::string_view Trace::name(Layer layer) {

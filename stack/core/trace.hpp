@@ -11,7 +11,9 @@
 
 namespace tapir {
 
-enum class Layer : std::uint8_t { eth, arp, ip, icmp, igmp, udp, tcp, sock };
+// tcp_cc ("tcp-cc") is not a layer but TCP's congestion control: one CSV record per ACK,
+// loss and timeout (docs/TCP.md, "Watching congestion control").
+enum class Layer : std::uint8_t { eth, arp, ip, icmp, igmp, udp, tcp, sock, tcp_cc };
 
 class Trace {
  public:

@@ -123,6 +123,7 @@ void Connection::negotiate(const Options& peer) {
   ts_ok_ = config.timestamps && peer.timestamps.has_value();
   if (ts_ok_) ts_recent_ = peer.timestamps->value;
   sack_ok_ = config.sack && peer.sack_permitted;
+  if (sack_ok_) sender_.enable_sack();
   // RFC 9293 §3.7.1: send no more than the peer's MSS (536 if it gave none), nor more than our
   // own interface allows; RFC 6691: the options we put in every segment come out of it.
   std::uint16_t mss = std::min(peer.mss.value_or(default_mss), receiver_.mss());

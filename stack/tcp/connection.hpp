@@ -152,7 +152,7 @@ class Connection {
  private:
   // input.cpp: the steps of §3.10.7.4 in the RFC's order.
   void syn_sent_arrives(const Repr& seg, Instant now);
-  bool paws_rejects(const Repr& seg) const;
+  bool paws_rejects(const Repr& seg, std::size_t payload) const;
   bool check_rst(const Repr& seg, Instant now);
   bool check_ack(const Repr& seg, Instant now);
   void process_ack(const Repr& seg, Instant now);
@@ -185,6 +185,14 @@ class Connection {
   void keepalive_timeout(Instant now);
   void time_wait_timeout(Instant now);
   void fin_wait_2_timeout(Instant now);
+  void probe_timeout(Instant now);    // RFC 8985 §7.3: the tail loss probe
+  void reorder_timeout(Instant now);  // RFC 8985 §6.3: RACK judges the waiting segments
+  // RFC 8985 §7.2: (re)start the probe timer, when one may go and would come before the RTO.
+  void arm_probe(Instant now);
+  // What an ACK or the reordering timer made the sender do: counters, the RACK timer.
+  void note_recovery(const AckResult& result, Instant now);
+  // --trace tcp-cc: one CSV record of the sender's congestion state (docs/TCP.md).
+  void trace_cc(std::string_view event, Instant now);
   void arm_keepalive(Instant now);
   void arm_fin_wait_2(Instant now);
   bool sending_state_for_probe() const;
@@ -225,6 +233,7 @@ class Connection {
   unsigned keepalive_probes_ = 0;
   unsigned persist_backoffs_ = 0;
   RateLimiter challenge_acks_;
+  RateLimiter invalid_acks_{2, 1};  // replies to PAWS-failed segments: one per 500 ms
 };
 
 }  // namespace tapir::tcp

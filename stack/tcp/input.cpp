@@ -46,10 +46,12 @@ void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8
     send_syn(now);
     return;
   }
-  // RFC 7323 §5.3 R1: PAWS, before the sequence check.
-  if (paws_rejects(seg)) {
+  // RFC 7323 §5.3 R1: PAWS, before the sequence check. The ACK it asks for is rate-limited
+  // (as Linux's tcp_invalid_ratelimit): a stream of old segments must not become a stream of
+  // ACKs.
+  if (paws_rejects(seg, payload.size())) {
     stats.tcpPawsDrops++;
-    send_ack(now);
+    if (invalid_acks_.allow(now)) send_ack(now);
     return;
   }
   // First: check the sequence number.
@@ -151,10 +153,21 @@ void Connection::syn_sent_arrives(const Repr& seg, Instant now) {
   send_syn(now);
 }
 
-bool Connection::paws_rejects(const Repr& seg) const {
+bool Connection::paws_rejects(const Repr& seg, std::size_t payload) const {
   if (!ts_ok_ || !seg.options.timestamps || seg.has(flag::rst)) return false;
-  if (static_cast<std::int32_t>(seg.options.timestamps->value - ts_recent_) >= 0) return false;
-  return context_.now() - ts_recent_age_ < paws_idle_limit;
+  const auto behind = static_cast<std::int32_t>(ts_recent_ - seg.options.timestamps->value);
+  if (behind <= 0) return false;
+  if (context_.now() - ts_recent_age_ >= paws_idle_limit) return false;
+  // Linux's tcp_disordered_ack: a duplicate ACK that the network reordered behind a newer one
+  // is no old duplicate from an earlier incarnation (what PAWS is for, RFC 7323 §5) and its
+  // SACK blocks are news: it passes when it is a pure ACK at RCV.NXT repeating SND.UNA, does
+  // not change the window, and is behind by no more than an RTO's worth of TSval ticks.
+  const bool duplicate_ack = seg.has(flag::ack) && payload == 0 && !seg.has(flag::syn) &&
+                             !seg.has(flag::fin) && seg.seq == receiver_.nxt() &&
+                             seg.ack == sender_.una() &&
+                             (std::uint32_t{seg.window} << snd_wscale_) == sender_.window();
+  const auto rto_ticks = static_cast<std::int32_t>(sender_.rto().rto().count() / 1000);
+  return !(duplicate_ack && behind <= rto_ticks);
 }
 
 bool Connection::check_rst(const Repr& seg, Instant now) {
@@ -258,8 +271,12 @@ void Connection::process_ack(const Repr& seg, Instant now) {
   // of order, so "starts at RCV.NXT" stands in for "carries no data" here.
   const bool may_be_duplicate =
       !seg.has(flag::syn) && !seg.has(flag::fin) && seg.seq == receiver_.nxt();
-  const AckResult result = sender_.on_ack(seg.ack, window, may_be_duplicate, now);
-  if (result.fast_retransmit) context_.stats().tcpFastRetrans++;
+  // RFC 2018: the peer's SACK blocks, when both sides agreed to SACK.
+  const std::span<const SackBlock> sack =
+      sack_ok_ ? std::span<const SackBlock>(seg.options.sack.data(), seg.options.sack_count)
+               : std::span<const SackBlock>{};
+  const AckResult result = sender_.on_ack(seg.ack, window, may_be_duplicate, sack, now);
+  note_recovery(result, now);
   if (result.resend) {
     send_segment(flag::ack, result.resend->seq, result.resend->offset, result.resend->len, now);
   }
@@ -271,7 +288,9 @@ void Connection::process_ack(const Repr& seg, Instant now) {
     } else {
       arm_retransmit(now);
     }
+    arm_probe(now);  // RFC 8985 §7.2: on an ACK of new data
   }
+  if (result.advanced || result.delivered > 0 || result.fast_retransmit) trace_cc("ack", now);
   // A crossing SYN,ACK's window was taken, unscaled, by check_ack.
   if (!seg.has(flag::syn) && sender_.update_window(seg.seq, seg.ack, window)) {
     timers_.stop(Timer::persist);

@@ -74,6 +74,21 @@ void Connection::send_data(const Outgoing& s, Instant now) {
   sender_.sent(s, now);
 }
 
+void Connection::arm_probe(Instant now) {
+  if (!sender_.probe_allowed()) {
+    timers_.stop(Timer::probe);
+    return;
+  }
+  // RFC 8985 §7.2: a probe that would come after the retransmission timer is no use.
+  const Instant pto = now + sender_.probe_timeout();
+  const auto rto = timers_.deadline(Timer::retransmit);
+  if (rto && pto >= *rto) {
+    timers_.stop(Timer::probe);
+    return;
+  }
+  timers_.arm(Timer::probe, pto);
+}
+
 void Connection::send_syn(Instant now) {
   send_segment(flag::syn, sender_.iss(), 0, 0, now);
   sender_.syn_sent(now);
@@ -119,11 +134,14 @@ void Connection::send_rst(SeqNum seq, bool answer_to_ack) {
 
 void Connection::output(Instant now) {
   if (!sending_state(state_) || !sender_.syn_acked()) return;
+  bool sent_new = false;
   while (const auto s = sender_.next(options_.nodelay)) {
     send_data(*s, now);
+    sent_new |= !s->retransmit;
     if (!timers_.armed(Timer::retransmit)) arm_retransmit(now);
     if (s->fin) break;
   }
+  if (sent_new) arm_probe(now);  // RFC 8985 §7.2: after new data
   // Data waits and nothing is in flight to bring an ACK that would move it: behind a zero
   // window, the persist timer probes (RFC 9293 §3.8.6.1); behind a window too small for SWS
   // avoidance to use, it is the override timeout of RFC 1122 §4.2.3.4 (4), which sends what

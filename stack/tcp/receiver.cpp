@@ -54,12 +54,16 @@ std::uint16_t Receiver::window() {
 }
 
 std::uint8_t Receiver::sack_blocks(std::span<SackBlock> out, std::size_t room) const {
-  if (ooo_.empty()) return 0;
   room = std::min(room, out.size());
   std::uint8_t count = 0;
+  // RFC 2883 §4: a D-SACK block comes first, the ordinary blocks after it.
+  if (dsack_ && room > 0) out[count++] = *dsack_;
+  if (ooo_.empty()) return count;
+  const std::uint8_t first = count;
   const auto ranges = ooo_.ranges();
   // RFC 2018 §4: the block holding the latest arrival first, then the others.
   for (const SackBlock& b : ranges) {
+    if (count >= room) break;
     if (in_window(last_ooo_, b.left, static_cast<std::uint32_t>(b.right - b.left))) {
       out[count++] = b;
       break;
@@ -67,7 +71,7 @@ std::uint8_t Receiver::sack_blocks(std::span<SackBlock> out, std::size_t room) c
   }
   for (const SackBlock& b : ranges) {
     if (count >= room) break;
-    if (count > 0 && out[0] == b) continue;
+    if (count > first && out[first] == b) continue;
     out[count++] = b;
   }
   return count;
@@ -75,6 +79,7 @@ std::uint8_t Receiver::sack_blocks(std::span<SackBlock> out, std::size_t room) c
 
 void Receiver::ack_sent() {
   last_ack_sent_ = nxt_;
+  dsack_.reset();
   ack_pending_ = false;
   ack_now_ = false;
   unacked_segments_ = 0;
@@ -98,6 +103,8 @@ TextResult Receiver::text(SeqNum seq, std::span<const std::uint8_t> data, bool o
   TextResult result;
   if (seq < nxt_) {
     const auto old = static_cast<std::size_t>(nxt_ - seq);
+    // RFC 2883 §4.1: the duplicate part is reported in a D-SACK block.
+    dsack_ = SackBlock{seq, seq + static_cast<std::uint32_t>(std::min(old, data.size()))};
     if (old >= data.size()) {
       ack_now_ = true;  // an old duplicate: the peer missed our ACK
       return result;
@@ -111,6 +118,11 @@ TextResult Receiver::text(SeqNum seq, std::span<const std::uint8_t> data, bool o
     // Ahead of a gap: kept (RFC 9293 §3.10.7.4), and answered at once with a duplicate ACK
     // carrying SACK blocks (RFC 5681 §4.2, RFC 2018 §4).
     const auto offset = static_cast<std::size_t>(seq - nxt_);
+    // RFC 2883 §4.2: data already held out of order is a duplicate too.
+    const SeqNum end = seq + static_cast<std::uint32_t>(data.size());
+    for (const SackBlock& b : ooo_.ranges()) {
+      if (b.left <= seq && end <= b.right && !data.empty()) dsack_ = SackBlock{seq, end};
+    }
     if (offset < room) {
       ooo_.insert(nxt_, static_cast<std::uint32_t>(room), seq, data);
       last_ooo_ = seq;

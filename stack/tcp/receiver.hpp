@@ -50,7 +50,8 @@ class Receiver {
   // and a right edge that never moves left (RFC 9293 §3.8.6); records the edge.
   std::uint16_t window();
   // RFC 2018 §4: the blocks of out-of-order data, the one holding the latest arrival first;
-  // at most `room` of them. Returns how many were written.
+  // at most `room` of them, after a D-SACK block for a duplicate just received (RFC 2883 §4).
+  // Returns how many were written.
   std::uint8_t sack_blocks(std::span<SackBlock> out, std::size_t room) const;
   // An ACK (of RCV.NXT) went out: nothing is owed any more.
   void ack_sent();
@@ -107,7 +108,9 @@ class Receiver {
   std::size_t rcvbuf_;
   ByteRing buffer_;
   OutOfOrderQueue ooo_;
-  SeqNum last_ooo_;                // the latest out-of-order arrival: its SACK block comes first
+  SeqNum last_ooo_;  // the latest out-of-order arrival: its SACK block comes first
+  // RFC 2883: a duplicate received and not yet reported (in one ACK only, §4).
+  std::optional<SackBlock> dsack_;
   std::optional<SeqNum> fin_seq_;  // the peer's FIN, when seen (possibly ahead of RCV.NXT)
   bool fin_received_ = false;
   std::optional<SeqNum> up_;  // the peer's urgent pointer (the byte after the urgent one)

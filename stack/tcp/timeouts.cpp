@@ -2,6 +2,7 @@
 // (tcppersist), delayed ACK, keepalive, TIME-WAIT and FIN-WAIT-2.
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
 #include "stack/tcp/connection.hpp"
 #include "stack/tcp/tcp.hpp"
@@ -27,6 +28,12 @@ void Connection::timer_fired(Timer timer, Instant now) {
       return;
     case Timer::fin_wait_2:
       fin_wait_2_timeout(now);
+      return;
+    case Timer::probe:
+      probe_timeout(now);
+      return;
+    case Timer::reorder:
+      reorder_timeout(now);
       return;
   }
 }
@@ -56,8 +63,74 @@ void Connection::retransmit_timeout(Instant now) {
     return;
   }
   sender_.on_timeout(now);
+  timers_.stop(Timer::probe);
+  timers_.stop(Timer::reorder);
+  trace_cc("timeout", now);
   output(now);
   arm_retransmit(now);  // RFC 6298 §5.6: restart with the backed-off RTO
+}
+
+void Connection::probe_timeout(Instant now) {
+  if (!sender_.probe_allowed() || !sending_state_for_probe()) return;
+  const auto probe = sender_.probe();
+  if (!probe) return;
+  context_.stats().tcpLossProbes++;
+  std::uint8_t flags = flag::ack;
+  if (probe->psh) flags |= flag::psh;
+  if (probe->fin) flags |= flag::fin;
+  send_segment(flags, probe->seq, probe->offset, probe->len, now);
+  sender_.probe_sent(*probe, now);
+  trace_cc("probe", now);
+  arm_retransmit(now);  // RFC 8985 §7.3: the RTO timer is armed again after a probe
+}
+
+void Connection::reorder_timeout(Instant now) {
+  context_.stats().tcpRackReorderTimeouts++;
+  note_recovery(sender_.reorder_timeout(now), now);
+  trace_cc("reorder", now);
+  output(now);
+}
+
+void Connection::note_recovery(const AckResult& result, Instant now) {
+  Stats& stats = context_.stats();
+  if (result.fast_retransmit) {
+    stats.tcpFastRetrans++;
+    if (sack_ok_) stats.tcpSackRecovery++;
+    timers_.stop(Timer::probe);  // RFC 8985 §7.2: no probes during recovery
+  }
+  if (result.dsack) stats.tcpDsackRecv++;
+  if (result.undone) stats.tcpDsackUndo++;
+  if (result.spurious_rto) stats.tcpSpuriousRtos++;
+  if (result.probe_repaired) stats.tcpLossProbeRecovery++;
+  if (result.reorder_timeout) {
+    timers_.arm(Timer::reorder, now + *result.reorder_timeout);
+  } else {
+    timers_.stop(Timer::reorder);
+  }
+}
+
+void Connection::trace_cc(std::string_view event, Instant) {
+  context_.trace(tapir::Layer::tcp_cc, [&] {
+    // time is the trace line's own; then connection, event, cwnd, ssthresh, srtt, rttvar, rto
+    // (microseconds), in-flight, delivered (bytes), state, algorithm, its variables.
+    static constexpr const char* states[] = {"open", "disorder", "cwr", "recovery", "loss"};
+    const CongestionControl& cc = sender_.congestion();
+    const RtoEstimator& rto = sender_.rto();
+    const std::uint32_t ssthresh = cc.ssthresh();
+    char text[320];
+    std::snprintf(
+        text, sizeof text, "%s:%u>%s:%u,%.*s,%u,%lld,%lld,%lld,%lld,%zu,%llu,%s,%.*s,%s",
+        tuple_.local.to_string().c_str(), tuple_.local_port, tuple_.remote.to_string().c_str(),
+        tuple_.remote_port, static_cast<int>(event.size()), event.data(), cc.cwnd(),
+        ssthresh == 0xffffffffU ? -1LL : static_cast<long long>(ssthresh),
+        static_cast<long long>(rto.srtt().value_or(Duration{0}).count()),
+        static_cast<long long>(rto.rttvar().count()), static_cast<long long>(rto.rto().count()),
+        sender_.in_flight(), static_cast<unsigned long long>(sender_.delivered()),
+        sender_.in_recovery() && !sender_.sack() ? "recovery"
+                                                 : states[static_cast<int>(sender_.state())],
+        static_cast<int>(cc.name().size()), cc.name().data(), cc.state().c_str());
+    return std::string(text);
+  });
 }
 
 void Connection::persist_timeout(Instant now) {

@@ -19,6 +19,8 @@ enum class Timer : std::uint8_t {
   keepalive,    // RFC 1122 §4.2.3.6
   time_wait,    // RFC 9293 §3.6.1, 2·MSL
   fin_wait_2,   // Linux's tcp_fin_timeout, for orphans
+  probe,        // RFC 8985 §7, the tail loss probe (PTO)
+  reorder,      // RFC 8985 §6.3, RACK's reordering timer
 };
 
 class TimerSet {
@@ -53,8 +55,8 @@ class TimerSet {
   LazyTimer retransmit_;
   LazyTimer keepalive_;
   // The others: their queue entries (0: not armed) and deadlines.
-  std::array<TimerId, 6> ids_{};
-  std::array<Instant, 6> deadlines_{};
+  std::array<TimerId, 8> ids_{};
+  std::array<Instant, 8> deadlines_{};
 };
 
 }  // namespace tapir::tcp

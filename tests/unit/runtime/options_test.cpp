@@ -132,3 +132,14 @@ TEST_CASE("the flag --igmp-version forces IGMP version 1, 2 or 3 and refuses any
   CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--igmp-version", "4"}) ==
         "--igmp-version: expected 1, 2 or 3, got \"4\"");
 }
+
+TEST_CASE("the flag --congestion picks the TCP algorithm by its Linux name and refuses others",
+          "[options]") {
+  OptionParser parser("t", "test");
+  CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24"})).host().congestion.empty());
+  CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24", "--congestion", "reno"}))
+            .host()
+            .congestion == "reno");
+  CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--congestion", "bbr"}) ==
+        "--congestion: expected one of reno, newreno, cubic, got \"bbr\"");
+}

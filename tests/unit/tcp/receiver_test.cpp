@@ -174,3 +174,25 @@ TEST_CASE("a FIN ahead of a gap is kept and taken when the gap fills", "[tcp][re
   CHECK(r.fin_received());
   CHECK(r.nxt() == nxt + 151);
 }
+
+TEST_CASE("a duplicate is reported once in a D-SACK block, first (RFC 2883 §4)",
+          "[tcp][receiver]") {
+  Receiver r = open_receiver();
+  const SeqNum nxt = kIrs + 1;
+  r.text(nxt, bytes(1000), false);
+  r.ack_sent();
+  // The peer resends bytes 500..1000 (it missed our ACK): below RCV.NXT.
+  r.text(nxt + 500, bytes(500), false);
+  SackBlock blocks[4];
+  REQUIRE(r.sack_blocks(blocks, 3) == 1);
+  CHECK(blocks[0] == SackBlock{nxt + 500, nxt + 1000});
+  r.ack_sent();
+  CHECK(r.sack_blocks(blocks, 3) == 0);  // reported in one ACK only
+  // A duplicate of data held out of order: the D-SACK block, then that data's block.
+  r.text(nxt + 2000, bytes(500), false);
+  r.ack_sent();
+  r.text(nxt + 2000, bytes(500), false);
+  REQUIRE(r.sack_blocks(blocks, 3) == 2);
+  CHECK(blocks[0] == SackBlock{nxt + 2000, nxt + 2500});
+  CHECK(blocks[1] == SackBlock{nxt + 2000, nxt + 2500});
+}

@@ -115,7 +115,7 @@ TEST_CASE(
   Sender s = open_sender();
   s.write(bytes(10'000), false);
   drain(s, t0 + 20ms);  // the whole initial window
-  const AckResult r = s.on_ack(kIss + 1 + 3000, 65535, false, t0 + 70ms);
+  const AckResult r = s.on_ack(kIss + 1 + 3000, 65535, false, {}, t0 + 70ms);
   CHECK(r.advanced);
   CHECK_FALSE(r.resend);
   CHECK(s.buffered() == 7000);
@@ -128,7 +128,7 @@ TEST_CASE("a window the application never filled does not grow (RFC 7661 §4.3)"
   s.write(bytes(2000), false);
   drain(s, t0 + 20ms);  // 2 of 10 segments' worth: application-limited
   CHECK_FALSE(s.cwnd_limited());
-  s.on_ack(kIss + 1 + 2000, 65535, false, t0 + 70ms);
+  s.on_ack(kIss + 1 + 2000, 65535, false, {}, t0 + 70ms);
   CHECK(s.congestion().cwnd() == 10 * kMss);
 }
 
@@ -140,9 +140,9 @@ TEST_CASE(
   s.write(bytes(8000), false);
   REQUIRE(drain(s, t0 + 20ms).size() == 8);
   const SeqNum una = s.una();
-  CHECK_FALSE(s.on_ack(una, 65535, true, t0 + 30ms).resend);
-  CHECK_FALSE(s.on_ack(una, 65535, true, t0 + 31ms).resend);
-  const AckResult third = s.on_ack(una, 65535, true, t0 + 32ms);
+  CHECK_FALSE(s.on_ack(una, 65535, true, {}, t0 + 30ms).resend);
+  CHECK_FALSE(s.on_ack(una, 65535, true, {}, t0 + 31ms).resend);
+  const AckResult third = s.on_ack(una, 65535, true, {}, t0 + 32ms);
   CHECK(third.fast_retransmit);
   REQUIRE(third.resend);
   CHECK(third.resend->seq == una);
@@ -151,7 +151,7 @@ TEST_CASE(
   CHECK(s.congestion().cwnd() == 4000 + 3 * kMss);  // inflated by the three that left
   CHECK(s.in_recovery());
   // A fourth duplicate inflates by one more segment.
-  s.on_ack(una, 65535, true, t0 + 33ms);
+  s.on_ack(una, 65535, true, {}, t0 + 33ms);
   CHECK(s.congestion().cwnd() == 4000 + 4 * kMss);
 }
 
@@ -160,9 +160,10 @@ TEST_CASE("an ACK that changes the window, or carries data, is no duplicate", "[
   s.write(bytes(5000), false);
   drain(s, t0 + 20ms);
   const SeqNum una = s.una();
-  for (int i = 0; i < 3; ++i) s.on_ack(una, 65535, false, t0 + 30ms);  // carried data
+  for (int i = 0; i < 3; ++i) s.on_ack(una, 65535, false, {}, t0 + 30ms);  // carried data
   CHECK_FALSE(s.in_recovery());
-  for (int i = 0; i < 3; ++i) s.on_ack(una, 60000 + static_cast<std::uint32_t>(i), true, t0 + 30ms);
+  for (int i = 0; i < 3; ++i)
+    s.on_ack(una, 60000 + static_cast<std::uint32_t>(i), true, {}, t0 + 30ms);
   CHECK_FALSE(s.in_recovery());
 }
 
@@ -174,13 +175,13 @@ TEST_CASE(
   s.write(bytes(8000), false);
   drain(s, t0 + 20ms);
   const SeqNum una = s.una();
-  for (int i = 0; i < 3; ++i) s.on_ack(una, 65535, true, t0 + 30ms);
+  for (int i = 0; i < 3; ++i) s.on_ack(una, 65535, true, {}, t0 + 30ms);
   REQUIRE(s.in_recovery());
-  const AckResult partial = s.on_ack(una + 1000, 65535, false, t0 + 40ms);
+  const AckResult partial = s.on_ack(una + 1000, 65535, false, {}, t0 + 40ms);
   REQUIRE(partial.resend);
   CHECK(partial.resend->seq == una + 1000);
   CHECK(s.in_recovery());
-  const AckResult full = s.on_ack(una + 8000, 65535, false, t0 + 50ms);
+  const AckResult full = s.on_ack(una + 8000, 65535, false, {}, t0 + 50ms);
   CHECK_FALSE(full.resend);
   CHECK_FALSE(s.in_recovery());
   // min(ssthresh, max(FlightSize, SMSS) + SMSS), with nothing left in flight: 2 SMSS.
@@ -195,7 +196,7 @@ TEST_CASE("Karn: after a retransmission no RTT sample is taken (RFC 6298 §3)", 
   s.backoff();
   s.on_timeout(t0 + 1s);
   drain(s, t0 + 1s);
-  s.on_ack(kIss + 1 + 1000, 65535, false, t0 + 5s);
+  s.on_ack(kIss + 1 + 1000, 65535, false, {}, t0 + 5s);
   CHECK(s.rto().srtt() == srtt);  // the 4.98 s "sample" was not taken
 }
 
@@ -261,9 +262,9 @@ TEST_CASE(
   s.write(bytes(8000), false);
   drain(s, t0 + 20ms);
   const SeqNum una = s.una();
-  for (int i = 0; i < 3; ++i) s.on_ack(una, 65535, true, t0 + 30ms);
+  for (int i = 0; i < 3; ++i) s.on_ack(una, 65535, true, {}, t0 + 30ms);
   REQUIRE(s.in_recovery());
-  const AckResult partial = s.on_ack(una + 1000, 65535, false, t0 + 40ms);
+  const AckResult partial = s.on_ack(una + 1000, 65535, false, {}, t0 + 40ms);
   CHECK_FALSE(partial.resend);  // NewReno would resend the next hole here
   CHECK_FALSE(s.in_recovery());
   CHECK(s.congestion().cwnd() == s.congestion().ssthresh());
