@@ -433,7 +433,7 @@ tapir_tap() {
 lwip_tap() {
   local k pid
   if ! have lwip-host; then
-    for k in lwip_out lwip_in lwip_rr lwip_conn; do set_na "$k" "lwip-host not built: liblwip-dev missing (scripts/setup)"; done
+    for k in lwip_out lwip_in lwip_rr lwip_conn; do set_na "$k" "lwip-host not built: no liblwip-dev; scripts/setup installs it"; done
     return 0
   fi
   if ! have linux-bulk || ! have linux-rr; then
@@ -446,7 +446,10 @@ lwip_tap() {
   TAPIRD=$bin/lwip-host
   TAPIRD_WRAP=(taskset -c "$tapir_cpu")
   if ! start_tapird pid "$W" --tap tap0 --ip 10.0.0.2/24 2>"$T/lwip.start.err"; then
-    for k in lwip_out lwip_in lwip_rr lwip_conn; do set_na "$k" "lwip-host did not start: $(why lwip.start 1)"; done
+    # The last line of what it printed (its error), not the dump's closing "---".
+    local reason
+    reason=$(grep -v -e '^---' -e '^[[:space:]]*$' "$T/lwip.start.err" | tail -n 1)
+    for k in lwip_out lwip_in lwip_rr lwip_conn; do set_na "$k" "lwip-host did not start: ${reason:0:70}"; done
     ip netns del "$W"
     return 0
   fi
