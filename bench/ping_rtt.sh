@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# bench/ping_rtt.sh — ping RTT (min/p50/p99) from Linux to three responders, side by side:
+# bench/ping_rtt.sh — ping RTT (min/p50/p99) from Linux to four responders, side by side:
 #   tapird       over a TAP   (the tapir stack, build/bin/tapird)
+#   lwIP         over a TAP   (build/bin/lwip-host: Debian's lwIP 2.1.3, bench/lwip; built when
+#                              liblwip-dev is installed)
 #   tap-echo     over a TAP   (build/bin/tap-echo: answers ARP/echo in place, the TAP's floor)
 #   Linux        over a veth  (the kernel answering in the peer namespace)
-# Each in a fresh network namespace; ping is pinned to CPU 0, tapird and tap-echo to CPU 1.
+# Each in a fresh network namespace; ping is pinned to CPU 0, tapird, lwip-host and tap-echo
+# to CPU 1.
 # It prints figures, never pass/fail.
 #
 #   bench/ping_rtt.sh [--count N] [--server-cpu N] [--bin DIR] [--record]
 #     --count N       pings per responder (default 10000, 1 ms apart)
-#     --server-cpu N  CPU for tapird and tap-echo (default 1; 0 puts them beside ping)
-#     --bin DIR       where tapird and tap-echo are (default build/bin)
+#     --server-cpu N  CPU for tapird, lwip-host and tap-echo (default 1; 0 puts them beside ping)
+#     --bin DIR       where tapird, lwip-host and tap-echo are (default build/bin)
 #     --record        also append the run (date, command, machine, table) to bench/RESULTS.md
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -101,6 +104,7 @@ run_tap() {
 }
 
 run_tap tapird "$bin/tapird" --tap tap0 --ip 10.0.0.2/24
+run_tap lwip "$bin/lwip-host" --tap tap0 --ip 10.0.0.2/24
 run_tap tap-echo "$bin/tap-echo" --tap tap0 --ip 10.0.0.2 --mac 02:00:00:00:ec:01
 
 # The Linux kernel: namespace L (ping) — veth — namespace K (the kernel answers).
@@ -118,16 +122,20 @@ ratio() { # a b → a/b with two decimals, or "-"
 }
 
 table() {
-  local t e l
+  local t w e l
   read -r -a t <<<"${result[tapird]}"
+  read -r -a w <<<"${result[lwip]}"
   read -r -a e <<<"${result[tap-echo]}"
   read -r -a l <<<"${result[linux]}"
   printf '%-22s %9s %9s %9s   %s\n' "ping RTT (µs)" min p50 p99 received
   printf '%-22s %9s %9s %9s   %s\n' "tapird (TAP)" "${t[@]}"
+  printf '%-22s %9s %9s %9s   %s\n' "lwIP 2.1.3 (TAP)" "${w[@]}"
   printf '%-22s %9s %9s %9s   %s\n' "tap-echo (TAP)" "${e[@]}"
   printf '%-22s %9s %9s %9s   %s\n' "Linux kernel (veth)" "${l[@]}"
   printf '%-22s %9s %9s %9s\n' "tapird / tap-echo" "$(ratio "${t[0]}" "${e[0]}")" \
     "$(ratio "${t[1]}" "${e[1]}")" "$(ratio "${t[2]}" "${e[2]}")"
+  printf '%-22s %9s %9s %9s\n' "tapird / lwIP" "$(ratio "${t[0]}" "${w[0]}")" \
+    "$(ratio "${t[1]}" "${w[1]}")" "$(ratio "${t[2]}" "${w[2]}")"
   printf '%-22s %9s %9s %9s\n' "tapird / Linux" "$(ratio "${t[0]}" "${l[0]}")" \
     "$(ratio "${t[1]}" "${l[1]}")" "$(ratio "${t[2]}" "${l[2]}")"
 }
@@ -138,7 +146,7 @@ revision=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git status --porcelain 2>/dev/null | head -n 1) ]]; then revision+=" (with uncommitted changes)"; fi
 
 echo
-echo "$count pings at 1 ms per responder; ping on CPU $PING_CPU, tapird/tap-echo on CPU $SERVER_CPU"
+echo "$count pings at 1 ms per responder; ping on CPU $PING_CPU, tapird/lwip-host/tap-echo on CPU $SERVER_CPU"
 echo "$when — $machine — load average before: $load_before — tapir $revision"
 table
 

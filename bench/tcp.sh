@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # bench/tcp.sh — TCP over a TAP: tapir's bulk throughput, 64-byte transactions/s and connections/s
-# beside the raw TAP frame-rate limit and the Linux kernel over a veth, all in one run:
+# beside the raw TAP frame-rate limit, lwIP on the same TAP and the Linux kernel over a veth, all
+# in one run:
 #   raw TAP      build/bin/tap-raw: 1514-byte frames written into / read out of a plain TAP fd
 #                (no stack), the ceiling for any user-space stack doing one frame per syscall
 #   tapir (TAP)  tapir-bulk (or tapird's discard/chargen) and tapird's TCP echo (port 7),
 #                against Linux kernel sockets (build/bin/linux-bulk, build/bin/linux-rr)
+#   lwIP (TAP)   build/bin/lwip-host (bench/lwip: Debian's lwIP 2.1.3, built when liblwip-dev is
+#                installed) in tapir's place on the same kind of TAP: Linux → its discard (9),
+#                its chargen (19) → Linux for --seconds, and its TCP echo (7)
 #   Linux (veth) the same two programs on both ends of a veth pair between two namespaces,
 #                with the default offloads (TSO/GRO) and with them off (1500-byte segments)
 # Each group gets fresh namespaces, removed on exit however the script ends; every process is
-# started and ended by PID; every wait is bounded. The tapir side (tapir-bulk, tapird, tap-raw's
-# TAP end, the Linux servers) runs on CPU 1, the Linux client/peer on CPU 0. A figure that
+# started and ended by PID; every wait is bounded. The tapir side (tapir-bulk, tapird, lwip-host,
+# tap-raw's TAP end, the Linux servers) runs on CPU 1, the Linux client/peer on CPU 0. A figure that
 # cannot be measured (TCP not there yet, a program not built) prints "n/a (reason)"; the rest
 # still print. It prints figures, never pass/fail.
 #
@@ -424,9 +428,58 @@ tapir_tap() {
   ip netns del "$N"
 }
 
+# --- 4. lwIP over a TAP: the same topology as tapir's (namespace W, tap0 10.0.0.1/24; lwip-host
+# at 10.0.0.2/24 on the tapir CPU), the same Linux programs against its services.
+lwip_tap() {
+  local k pid
+  if ! have lwip-host; then
+    for k in lwip_out lwip_in lwip_rr lwip_conn; do set_na "$k" "lwip-host not built: no liblwip-dev; scripts/setup installs it"; done
+    return 0
+  fi
+  if ! have linux-bulk || ! have linux-rr; then
+    for k in lwip_out lwip_in lwip_rr lwip_conn; do set_na "$k" "linux-bulk/linux-rr not built"; done
+    return 0
+  fi
+  ns_new W lwip
+  ns_tap "$W" tap0 10.0.0.1/24
+  client_sysctls "$W"
+  TAPIRD=$bin/lwip-host
+  TAPIRD_WRAP=(taskset -c "$tapir_cpu")
+  if ! start_tapird pid "$W" --tap tap0 --ip 10.0.0.2/24 2>"$T/lwip.start.err"; then
+    # The last line of what it printed (its error), not the dump's closing "---".
+    local reason
+    reason=$(grep -v -e '^---' -e '^[[:space:]]*$' "$T/lwip.start.err" | tail -n 1)
+    for k in lwip_out lwip_in lwip_rr lwip_conn; do set_na "$k" "lwip-host did not start: ${reason:0:70}"; done
+    ip netns del "$W"
+    return 0
+  fi
+  ns_exec "$W" ping -n -q -c 2 -i 0.05 -W 1 10.0.0.2 >/dev/null 2>&1 || true
+  log "Linux→lwIP discard: ${seconds} s ..."
+  run "$W" "$linux_cpu" lwip-in $((seconds + 30)) "$bin/linux-bulk" --send 10.0.0.2:9 \
+    --seconds "$seconds" --connect-timeout 5 --timeout 10
+  bulk_result lwip_in lwip-in "$RC"
+  [[ -n ${na[lwip_in]:-} ]] || detail[lwip_in]+="; lwip-host discard"
+  log "lwIP chargen→Linux: ${seconds} s ..."
+  run "$W" "$linux_cpu" lwip-out $((seconds + 30)) "$bin/linux-bulk" --connect 10.0.0.2:19 --recv \
+    --seconds "$seconds" --connect-timeout 5 --timeout 10
+  bulk_result lwip_out lwip-out "$RC"
+  [[ -n ${na[lwip_out]:-} ]] || detail[lwip_out]+="; lwip-host chargen"
+  log "lwIP echo: transactions for ${seconds} s ..."
+  run "$W" "$linux_cpu" lwip_rr $((seconds + 30)) "$bin/linux-rr" --connect 10.0.0.2:7 \
+    --seconds "$seconds" --connect-timeout 5
+  rr_result lwip_rr lwip_rr "$RC" transactions
+  log "lwIP echo: connections for ${seconds} s ..."
+  run "$W" "$linux_cpu" lwip_conn $((seconds + 30)) "$bin/linux-rr" --connect 10.0.0.2:7 \
+    --connections --seconds "$seconds" --connect-timeout 5
+  rr_result lwip_conn lwip_conn "$RC" connections
+  stop_tapird "$pid" TERM >/dev/null 2>&1 || true
+  ip netns del "$W"
+}
+
 raw_tap
 linux_veth
 tapir_tap
+lwip_tap
 
 # --- The table.
 ratio() { # a b [scale] → a/(b*scale) as "0.42x", or "-"
@@ -447,34 +500,46 @@ row() { # LABEL KEY [RATIO...]
   fi
   local figure
   figure=$(awk -v v="${fig[$key]}" 'BEGIN { printf "%.0f", v }')
-  printf '%-38s %10s %-8s %9s %9s %9s   %s\n' "$label" "$figure" "${unit[$key]}" "$@" "${detail[$key]}"
+  printf '%-38s %10s %-8s %9s %9s %9s %9s   %s\n' "$label" "$figure" "${unit[$key]}" "$@" "${detail[$key]}"
 }
 
 table() {
   local rw rr
   rw=$(mbit_of_frames raw_write)
   rr=$(mbit_of_frames raw_read)
-  printf '%-38s %10s %-8s %9s %9s %9s   %s\n' "MTU 1500; ${seconds} s per figure" figure unit \
-    "/raw TAP" "/veth" "/veth-1500" detail
-  row "raw TAP write, 1514-B frames -> kernel" raw_write - - -
-  row "raw TAP read, kernel -> 1514-B frames" raw_read - - -
-  row "bulk tapir -> Linux (TAP)" tapir_out "$(ratio "${fig[tapir_out]:-}" "$rw")" \
-    "$(ratio "${fig[tapir_out]:-}" "${fig[veth_bulk]:-}")" "$(ratio "${fig[tapir_out]:-}" "${fig[veth1500_bulk]:-}")"
-  row "bulk Linux -> tapir (TAP)" tapir_in "$(ratio "${fig[tapir_in]:-}" "$rr")" \
-    "$(ratio "${fig[tapir_in]:-}" "${fig[veth_bulk]:-}")" "$(ratio "${fig[tapir_in]:-}" "${fig[veth1500_bulk]:-}")"
-  row "bulk Linux -> Linux (veth)" veth_bulk - - -
-  row "bulk Linux -> Linux (veth, no offloads)" veth1500_bulk - - -
-  row "64-B transactions: tapird echo (TAP)" tapir_rr - "$(ratio "${fig[tapir_rr]:-}" "${fig[veth_rr]:-}")" -
-  row "64-B transactions: Linux (veth)" veth_rr - - -
-  row "connections: tapird echo (TAP)" tapir_conn - "$(ratio "${fig[tapir_conn]:-}" "${fig[veth_conn]:-}")" -
-  row "connections: Linux (veth)" veth_conn - - -
+  # bulk_row LABEL KEY RAW: a bulk row with its /raw TAP (over RAW), /veth and /veth-1500, and
+  # for tapir's rows /lwIP over the lwIP key given as $4.
+  bulk_row() {
+    local by_lwip=-
+    [[ -z $4 ]] || by_lwip=$(ratio "${fig[$2]:-}" "${fig[$4]:-}")
+    row "$1" "$2" "$(ratio "${fig[$2]:-}" "$3")" "$(ratio "${fig[$2]:-}" "${fig[veth_bulk]:-}")" \
+      "$(ratio "${fig[$2]:-}" "${fig[veth1500_bulk]:-}")" "$by_lwip"
+  }
+  printf '%-38s %10s %-8s %9s %9s %9s %9s   %s\n' "MTU 1500; ${seconds} s per figure" figure unit \
+    "/raw TAP" "/veth" "/veth-1500" "/lwIP" detail
+  row "raw TAP write, 1514-B frames -> kernel" raw_write - - - -
+  row "raw TAP read, kernel -> 1514-B frames" raw_read - - - -
+  bulk_row "bulk tapir -> Linux (TAP)" tapir_out "$rw" lwip_out
+  bulk_row "bulk lwIP -> Linux (TAP)" lwip_out "$rw" ""
+  bulk_row "bulk Linux -> tapir (TAP)" tapir_in "$rr" lwip_in
+  bulk_row "bulk Linux -> lwIP (TAP)" lwip_in "$rr" ""
+  row "bulk Linux -> Linux (veth)" veth_bulk - - - -
+  row "bulk Linux -> Linux (veth, no offloads)" veth1500_bulk - - - -
+  row "64-B transactions: tapird echo (TAP)" tapir_rr - "$(ratio "${fig[tapir_rr]:-}" "${fig[veth_rr]:-}")" - \
+    "$(ratio "${fig[tapir_rr]:-}" "${fig[lwip_rr]:-}")"
+  row "64-B transactions: lwIP echo (TAP)" lwip_rr - "$(ratio "${fig[lwip_rr]:-}" "${fig[veth_rr]:-}")" - -
+  row "64-B transactions: Linux (veth)" veth_rr - - - -
+  row "connections: tapird echo (TAP)" tapir_conn - "$(ratio "${fig[tapir_conn]:-}" "${fig[veth_conn]:-}")" - \
+    "$(ratio "${fig[tapir_conn]:-}" "${fig[lwip_conn]:-}")"
+  row "connections: lwIP echo (TAP)" lwip_conn - "$(ratio "${fig[lwip_conn]:-}" "${fig[veth_conn]:-}")" - -
+  row "connections: Linux (veth)" veth_conn - - - -
 }
 
 machine="$(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), Linux $(uname -r)"
 when=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
 revision=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [[ -n $(git status --porcelain 2>/dev/null | head -n 1) ]]; then revision+=" (with uncommitted changes)"; fi
-notes="tapir side and servers on CPU $tapir_cpu, Linux clients on CPU $linux_cpu; /raw TAP: Mbit/s over the raw frame rate × 1514 B × 8 (payload ceiling ≈ 0.96x); /veth, /veth-1500: over Linux→Linux with offloads on / off"
+notes="tapir side and servers on CPU $tapir_cpu, Linux clients on CPU $linux_cpu; /raw TAP: Mbit/s over the raw frame rate × 1514 B × 8 (payload ceiling ≈ 0.96x); /veth, /veth-1500: over Linux→Linux with offloads on / off; /lwIP: tapir over lwIP 2.1.3 (lwip-host) on the same TAP and CPU"
 
 echo
 echo "$when — $machine — load average before: $load_before — tapir $revision"
