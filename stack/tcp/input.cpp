@@ -285,7 +285,7 @@ void Connection::process_ack(const Repr& seg, Instant now) {
     // RFC 6298 §5.2-5.3: stop the timer when all is acknowledged, else restart it.
     if (sender_.all_acked()) {
       timers_.stop(Timer::retransmit);
-    } else {
+    } else if (!result.keep_timer) {
       arm_retransmit(now);
     }
     arm_probe(now);  // RFC 8985 §7.2: on an ACK of new data

@@ -170,15 +170,22 @@ std::optional<Outgoing> Sender::next(bool nodelay) const {
     return room > 0 ? new_data(static_cast<std::size_t>(room), true) : std::nullopt;
   }
   if (usable == 0) return std::nullopt;
+  // RFC 6675 §5 (C): a retransmission goes when cwnd - pipe has room for it (one SMSS, or
+  // the whole segment if it is smaller).
+  const auto fits = [&](const SentSegment& seg) {
+    return usable >= std::min<std::size_t>(seg.length(), mss_);
+  };
   // Rule 1: the first segment deemed lost and not yet retransmitted.
-  if (const SentSegment* lost = board_.first_lost()) return resend_of(*lost);
+  if (const SentSegment* lost = board_.first_lost()) {
+    return fits(*lost) ? std::optional<Outgoing>(resend_of(*lost)) : std::nullopt;
+  }
   // Rule 2: new data, if the peer's window has room for it.
   if (auto fresh = new_data(usable, nodelay)) return fresh;
   // Rule 4: once per recovery, the highest unSACKed segment (the rescue retransmission), so
   // that a lost tail need not wait for the retransmission timer.
   if (state_ == CaState::recovery && !rescue_sent_) {
     if (const SentSegment* last = board_.last_unsacked(recovery_point_)) {
-      if (!last->retransmitted) return resend_of(*last);
+      if (!last->retransmitted && fits(*last)) return resend_of(*last);
     }
   }
   return std::nullopt;
@@ -299,10 +306,13 @@ AckResult Sender::on_ack_newreno(SeqNum ack, std::uint32_t window, bool may_be_d
         const auto flight = static_cast<std::uint32_t>(max_ - una_);
         cc_->set_cwnd(std::min(cc_->ssthresh(), std::max(flight, mss) + mss));
       } else {
-        // Partial acknowledgement: resend the next hole at once, deflate by what was acked.
+        // RFC 6582 §3.2 step 5, a partial acknowledgement: resend the next hole at once;
+        // deflate by what was acknowledged, adding back one SMSS if it was at least that.
         result.resend =
             Outgoing{una_, 0, std::min<std::size_t>(mss, buffer_.size()), false, false, false};
-        cc_->set_cwnd(cc_->cwnd() > acked ? cc_->cwnd() - acked + mss : mss);
+        const std::uint32_t back = acked >= mss ? mss : 0;
+        cc_->set_cwnd(cc_->cwnd() > acked ? cc_->cwnd() - acked + back : mss);
+        result.keep_timer = ++partial_acks_ > 1;
       }
     } else {
       grow(acked, rtt, round_end, now);
@@ -321,6 +331,7 @@ AckResult Sender::on_ack_newreno(SeqNum ack, std::uint32_t window, bool may_be_d
     cc_->on_loss(LossEvent{flight, mss, now});
     recover_ = max_;
     in_recovery_ = true;
+    partial_acks_ = 0;
     rtt_seq_.reset();
     result.fast_retransmit = true;
     result.resend =

@@ -45,6 +45,10 @@ struct AckResult {
   // Without SACK: send this at once, the first unacknowledged segment, on a fast retransmit
   // or a partial acknowledgement in recovery (RFC 6582 §3.2 step 4).
   std::optional<Outgoing> resend;
+  // RFC 6582 §3.2 step 5 (the Impatient variant, §4): a partial ACK after the first in
+  // NewReno recovery leaves the retransmission timer running, so a window with many losses
+  // ends in a timeout rather than one hole per round trip.
+  bool keep_timer = false;
   std::uint32_t delivered = 0;  // bytes newly acknowledged or SACKed
   bool dsack = false;           // a D-SACK block came (RFC 2883)
   bool undone = false;          // the last reduction was undone: it was spurious (RFC 3708)
@@ -228,6 +232,7 @@ class Sender {
   unsigned dupacks_ = 0;
   bool in_recovery_ = false;       // fast recovery (RFC 5681 §3.2, RFC 6582)
   std::optional<SeqNum> recover_;  // RFC 6582: the highest sequence sent when recovery began
+  unsigned partial_acks_ = 0;      // partial ACKs in this recovery
 
   // With SACK.
   bool sack_ = false;
