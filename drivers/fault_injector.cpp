@@ -39,7 +39,7 @@ std::size_t FaultInjector::receive(Instant now, const FrameHandler& on_frame, st
     std::size_t delivered;
   } pass{this, &on_frame, now, 0};
   const FrameHandler through = [p = &pass](std::span<const std::uint8_t> frame) {
-    const FaultModel::Fate fate = p->self->rx_model_.decide(p->now);
+    const FaultModel::Fate fate = p->self->rx_model_.decide(p->now, frame.size());
     for (std::size_t i = 0; i < fate.copies; ++i) {
       // Due now and nothing earlier waiting: hand it up without a copy.
       if (fate.arrival[i] <= p->now && nothing_due(p->self->rx_held_, p->now)) {
@@ -57,7 +57,7 @@ std::size_t FaultInjector::receive(Instant now, const FrameHandler& on_frame, st
 
 void FaultInjector::transmit(Instant now, std::span<const std::uint8_t> frame) {
   release_tx(now);
-  const FaultModel::Fate fate = tx_model_.decide(now);
+  const FaultModel::Fate fate = tx_model_.decide(now, frame.size());
   for (std::size_t i = 0; i < fate.copies; ++i) {
     if (fate.arrival[i] <= now && nothing_due(tx_held_, now)) {
       inner_->transmit(now, frame);

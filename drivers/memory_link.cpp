@@ -116,7 +116,7 @@ class MemoryFabric {
   void enqueue(std::size_t to, Instant now, std::span<const std::uint8_t> frame) {
     Port& port = *ports_[to];
     if (!port.attached) return;
-    const FaultModel::Fate fate = port.model.decide(now);
+    const FaultModel::Fate fate = port.model.decide(now, frame.size());
     for (std::size_t i = 0; i < fate.copies; ++i) port.inbox.push(fate.arrival[i], frame);
     if (fate.copies > 0 && port.wake) port.wake();
   }

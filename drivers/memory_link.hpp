@@ -17,7 +17,8 @@ class MemoryFabric;
 
 // One end of a memory link or one switch port. No system calls and no clock of its own: a
 // frame transmitted at `now` is delivered by receive(t) once t >= its arrival time
-// (now + delay + jitter, per LinkConfig), so a test drives everything on a virtual clock.
+// (now + delay + jitter, per LinkConfig, after its turn at the bottleneck if the link has a
+// rate), so a test drives everything on a virtual clock.
 // fd() is -1; next_deadline() says when the next frame arrives. Ports may be used from
 // different threads (two Hosts in one process): the fabric locks around its queues.
 class MemoryPort final : public Driver {

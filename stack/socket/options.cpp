@@ -40,6 +40,10 @@ int read_timeval(const void* value, socklen_t len, Duration& out) {
   return 0;
 }
 
+int forced_buffer(int requested) {
+  return std::clamp(requested, 0, std::numeric_limits<int>::max() / 2);
+}
+
 timeval to_timeval(Duration d) {
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(d.count() / 1000000);
@@ -57,7 +61,9 @@ int Api::setsockopt(int fd, int level, int name, const void* value, socklen_t le
     const bool tcp_only = name == SO_KEEPALIVE || name == SO_LINGER || name == SO_OOBINLINE;
     if (tcp_only) return stream ? set_tcp_option(*stream, SOL_SOCKET, name, value, len) : 0;
     const int r = set_socket_option(*s, name, value, len);
-    if (r == 0 && stream && (name == SO_RCVBUF || name == SO_SNDBUF)) apply_tcp_options(*stream);
+    const bool buffer =
+        name == SO_RCVBUF || name == SO_SNDBUF || name == SO_RCVBUFFORCE || name == SO_SNDBUFFORCE;
+    if (r == 0 && stream && buffer) apply_tcp_options(*stream);
     return r;
   }
   if (level == IPPROTO_TCP) {
@@ -92,6 +98,15 @@ int Api::set_socket_option(Socket& s, int name, const void* value, socklen_t len
       return 0;
     case SO_SNDBUF:
       s.sndbuf = std::max(sndbuf_min, capped_buffer(v) * 2);
+      return 0;
+    case SO_RCVBUFFORCE:
+      // socket(7): as SO_RCVBUF without the rmem_max cap. Linux asks for CAP_NET_ADMIN; the
+      // process that owns a tapir stack is its administrator. A negative value is taken as 0
+      // (sock_setsockopt), and INT_MAX / 2 is the most that can be doubled.
+      s.rcvbuf = std::max(rcvbuf_min, forced_buffer(v) * 2);
+      return 0;
+    case SO_SNDBUFFORCE:
+      s.sndbuf = std::max(sndbuf_min, forced_buffer(v) * 2);
       return 0;
     default:
       return -ENOPROTOOPT;  // includes SO_TYPE and SO_ERROR, which are read-only

@@ -83,6 +83,23 @@ TEST_CASE("SO_RCVBUF and SO_SNDBUF are clamped to the minimums and to twice rmem
   CHECK(get_int(api, fd, SOL_SOCKET, SO_SNDBUF) == 2 * 212992);
 }
 
+TEST_CASE("SO_RCVBUFFORCE and SO_SNDBUFFORCE set the buffers past rmem_max/wmem_max, doubled",
+          "[socket]") {
+  // socket(7): the privileged form of SO_RCVBUF/SO_SNDBUF, not capped by the sysctl.
+  Harness h;
+  auto& api = h.stack().sockets();
+  const int fd = udp_socket(h);
+  CHECK(set_int(api, fd, SOL_SOCKET, SO_RCVBUFFORCE, 1 << 20) == 0);
+  CHECK(get_int(api, fd, SOL_SOCKET, SO_RCVBUF) == 2 << 20);
+  CHECK(set_int(api, fd, SOL_SOCKET, SO_SNDBUFFORCE, 1 << 20) == 0);
+  CHECK(get_int(api, fd, SOL_SOCKET, SO_SNDBUF) == 2 << 20);
+  // Below the minimums and negative: the minimums, as sock_setsockopt clamps them.
+  CHECK(set_int(api, fd, SOL_SOCKET, SO_RCVBUFFORCE, -1) == 0);
+  CHECK(get_int(api, fd, SOL_SOCKET, SO_RCVBUF) == 2304);
+  CHECK(set_int(api, fd, SOL_SOCKET, SO_SNDBUFFORCE, 1) == 0);
+  CHECK(get_int(api, fd, SOL_SOCKET, SO_SNDBUF) == 4608);
+}
+
 TEST_CASE(
     "a negative SO_RCVBUF/SO_SNDBUF is taken as unsigned, so capped at the maximum "
     "(sock_setsockopt's min_t(u32, ...))",

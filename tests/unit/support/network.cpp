@@ -38,6 +38,16 @@ void Network::step(Instant at) {
   }
 }
 
+bool Network::run_next(Instant until) {
+  const auto next = next_event();
+  if (!next || *next > until) {
+    step(std::max(until, now_));
+    return false;
+  }
+  step(std::max(*next, now_));
+  return true;
+}
+
 void Network::run_until(Instant until) {
   // Bounded: a link that keeps a frame in flight forever still ends at `until`.
   step(now_);

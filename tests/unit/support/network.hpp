@@ -21,6 +21,10 @@ class Network {
   // the way, delivering frames as they arrive.
   void run_until(Instant until);
   void run_for(Duration d) { run_until(now_ + d); }
+  // Moves the clock to the next stack timer or link arrival and handles it, if one is due by
+  // `until`; otherwise to `until`. False when nothing was due by then. A test that acts after
+  // every event (an application reading as soon as data arrives) calls it in a loop.
+  bool run_next(Instant until);
   Instant now() const { return now_; }
 
  private:
