@@ -1,5 +1,5 @@
 // The TCP simulator matrix (docs/TCP.md): every cell byte-exact, its goodput held to the golden
-// table, and (tagged [.mathis] until the SACK-based sender lands) to the Mathis bound.
+// table and to the Mathis bound.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -142,13 +142,12 @@ TEST_CASE(
     FAIL_CHECK("cells below their golden goodput:\n" << regressions.str());
 }
 
-// Hidden until the SACK-based sender lands (today's NewReno and Reno fail some cells; docs/TCP.md
-// lists them): run it with '[mathis]', or scripts/tcp-matrix --mathis. Once it passes, its tag
-// becomes "[matrix][mathis]" and it joins the suite.
+// Part of the suite since the SACK-based sender (RFC 6675, RFC 8985) passes it; run it alone with
+// '[mathis]', or scripts/tcp-matrix --mathis.
 TEST_CASE(
     "At 0.1% and 1% loss every matrix cell reaches 0.75 of the Mathis bound, or of the "
     "window or link ceiling below it",
-    "[.mathis]") {
+    "[matrix][mathis]") {
   const std::vector<Result>& results = measured();
   std::ostringstream table;
   table << "cc loss% rtt_ms buffer   Mathis   window   link   bound  goodput  ratio\n";
