@@ -77,7 +77,8 @@ EOF
 
 ns_new N host || die "cannot create a namespace"
 ns_tap "$N" tap0 10.0.0.1/24 || die "cannot create tap0"
-start_tapird T "$N" --tap tap0 --ip 10.0.0.2/24 --stats || die "tapird did not start"
+start_tapird T "$N" --tap tap0 --ip 10.0.0.2/24 --syn-cookies on --stats ||
+  die "tapird did not start"
 
 # echo_timed LINE: one nc echo of LINE, timed inside the namespace (from nc's start to its
 # end, without the cost of entering the namespace); OUT = what came back, MS = the time.

@@ -132,3 +132,16 @@ TEST_CASE("the flag --igmp-version forces IGMP version 1, 2 or 3 and refuses any
   CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--igmp-version", "4"}) ==
         "--igmp-version: expected 1, 2 or 3, got \"4\"");
 }
+
+TEST_CASE("the flag --syn-cookies takes on or off and refuses anything else", "[options]") {
+  OptionParser parser("t", "test");
+  CHECK_FALSE(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24"})).host().syn_cookies);
+  CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24", "--syn-cookies", "off"}))
+            .host()
+            .syn_cookies == false);
+  CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24", "--syn-cookies", "on"}))
+            .host()
+            .syn_cookies == true);
+  CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--syn-cookies", "1"}) ==
+        "--syn-cookies: expected on or off, got \"1\"");
+}
