@@ -143,7 +143,13 @@ cookies_recv=$(tapird_counter "$T" tcpSyncookiesRecv)
 cookies_failed=$(tapird_counter "$T" tcpSyncookiesFailed)
 echo "  tcpSyncookiesSent $cookies_sent, tcpSyncookiesRecv $cookies_recv," \
   "tcpSyncookiesFailed $cookies_failed, tcpListenDrops $(tapird_counter "$T" tcpListenDrops)"
-assert_ge "tcpSyncookiesSent (most of the flood)" $((SYNS / 2)) "$cookies_sent"
+# How much of the flood tapird reads depends on its speed (the TAP's queue drops the rest: a
+# sanitizer build reads about half); a tenth is plenty to show that cookies answered it.
+assert_ge "tcpSyncookiesSent (a good part of the flood)" $((SYNS / 10)) "$cookies_sent"
+# Of the segments tapird read, all but the SYN queue's, the clients' and the few SYNs that
+# repeat a queued 4-tuple were flood SYNs answered with a cookie: at least 9 in 10.
+in_segs=$(tapird_counter "$T" tcpInSegs)
+assert_ge "tcpSyncookiesSent, of tcpInSegs $in_segs (9 in 10)" $((in_segs * 9 / 10)) "$cookies_sent"
 assert_ge "tcpSyncookiesRecv (the clients came in on cookies)" 1 "$cookies_recv"
 assert_eq "tcpSyncookiesFailed" 0 "$cookies_failed"
 assert_eq "tcpListenDrops (no SYN dropped: cookies instead)" 0 "$(tapird_counter "$T" tcpListenDrops)"
