@@ -239,6 +239,12 @@ void set_congestion(CommonFlagState& s, std::string_view flag, std::string_view 
   fail(flag, OptionParser::expected("one of " + names, value));
 }
 
+// Linux's net.ipv4.tcp_syncookies: 1 (cookies once a SYN queue is full, the default) or 0.
+void set_syn_cookies(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  if (value != "on" && value != "off") fail(flag, OptionParser::expected("on or off", value));
+  s.options.syn_cookies = value == "on";
+}
+
 void set_pcap(CommonFlagState& s, std::string_view flag, std::string_view value) {
   if (value.empty()) fail(flag, OptionParser::expected("a file name", value));
   s.options.pcap = std::string(value);
@@ -284,6 +290,8 @@ constexpr CommonFlag kCommonFlags[] = {
      set_msl},
     {"--congestion", "NAME", "TCP congestion control: reno, newreno or cubic (default cubic)",
      set_congestion},
+    {"--syn-cookies", "on|off",
+     "answer SYNs with SYN cookies when a SYN queue is full (default on)", set_syn_cookies},
     {"--pcap", "FILE", "write every frame in and out to FILE (pcap, for Wireshark)", set_pcap},
     {"--fault", "SPEC", "impair every link both ways: loss=5%,delay=15ms,jitter=10ms,seed=1,...",
      set_fault},

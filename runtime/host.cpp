@@ -48,6 +48,7 @@ StackConfig stack_config_from(const HostOptions& options) {
   config.igmp.force_version = options.igmp_version;
   if (options.msl) config.tcp.msl = *options.msl;
   if (!options.congestion.empty()) config.tcp.congestion = options.congestion;
+  if (options.syn_cookies) config.tcp.syn_cookies = *options.syn_cookies;
   // Unpredictable per run: the IP ID start and the reassembly hash key derive from it.
   std::random_device entropy;
   config.seed = (std::uint64_t{entropy()} << 32) | entropy();

@@ -36,6 +36,7 @@ struct HostOptions {
   int igmp_version = 0;                // --igmp-version; 0: IGMPv3, falling back (RFC 3376 §7)
   std::optional<Duration> msl;         // --msl SECONDS: TCP's MSL (TIME-WAIT is 2 MSL)
   std::string_view congestion;         // --congestion NAME (a tcp::available_congestion name)
+  std::optional<bool> syn_cookies;     // --syn-cookies on|off (RFC 4987 §3.6)
   std::optional<std::string> pcap;     // --pcap FILE
   std::optional<LinkConfig> fault;     // --fault SPEC, both ways; Host derives per-link seeds
   std::uint32_t trace_layers = 0;      // --trace, a Trace::bit mask

@@ -144,6 +144,9 @@ namespace tapir {
   X(tcpRcvWindowDrops, "bytes beyond the receive window dropped")                            \
   X(tcpListenOverflows, "SYNs or ACKs dropped because an accept queue was full")             \
   X(tcpListenDrops, "SYNs dropped at a listener (full queues)")                              \
+  X(tcpSyncookiesSent, "SYN-ACKs sent with a SYN cookie (SYN queue full, RFC 4987 §3.6)")    \
+  X(tcpSyncookiesRecv, "ACKs whose SYN cookie checked and opened a connection")              \
+  X(tcpSyncookiesFailed, "ACKs at a listener whose SYN cookie did not check (dropped)")      \
   X(tcpTimeouts, "retransmission timer expiries")                                            \
   X(tcpFastRetrans, "loss recoveries begun: fast retransmit, by duplicate ACKs or SACK")      \
   X(tcpSackRecovery, "of them, SACK-based recoveries (RFC 6675, RACK: RFC 8985)")            \

@@ -9,16 +9,16 @@
 
 namespace tapir::tcp {
 
-namespace {
-
-// The window-scale shift we offer: the smallest that lets a 4 MiB buffer be advertised
-// (Linux sizes it from tcp_rmem's maximum the same way), so SO_RCVBUF can grow later.
-std::uint8_t scale_for(std::size_t buffer) {
+// The smallest shift that lets a 4 MiB buffer be advertised (Linux sizes it from tcp_rmem's
+// maximum the same way), so SO_RCVBUF can grow later.
+std::uint8_t receive_scale_for(std::size_t buffer) {
   std::uint8_t shift = 0;
   const std::size_t target = std::max<std::size_t>(buffer, std::size_t{4} << 20);
   while (shift < max_window_scale && (target >> shift) > 0xffff) ++shift;
   return shift;
 }
+
+namespace {
 
 // The algorithm `options` ask for, else the stack's default, else CUBIC.
 std::unique_ptr<CongestionControl> congestion_for(const UserOptions& options,
@@ -106,7 +106,7 @@ void Connection::choose_our_side(Instant now) {
                                              tuple_.remote_port);
   const std::uint16_t route_mss = layer_.mss_for(tuple_.remote);
   receiver_.set_mss(options_.user_mss != 0 ? std::min(options_.user_mss, route_mss) : route_mss);
-  receiver_.set_scale(layer_.config().window_scaling ? scale_for(options_.rcvbuf) : 0);
+  receiver_.set_scale(layer_.config().window_scaling ? receive_scale_for(options_.rcvbuf) : 0);
 }
 
 void Connection::open_active(Instant now) {

@@ -63,6 +63,9 @@ struct UserOptions {
   std::string_view congestion;
 };
 
+// The window-scale shift we offer (RFC 7323 §2) for a receive buffer of `rcvbuf` bytes.
+std::uint8_t receive_scale_for(std::size_t rcvbuf);
+
 // The state machine and what ties the parts together: "segment arrives" in the RFC's order
 // (input.cpp), the user calls (connection.cpp), building and sending segments (output.cpp)
 // and what each timer does when it fires (timeouts.cpp). The sender and receiver decide what
@@ -95,6 +98,10 @@ class Connection {
   void segment_arrives(const Repr& seg, std::span<const std::uint8_t> payload, Instant now);
   // A SYN-RECEIVED connection born from `seg` on a listener (§3.10.7.2): sends the SYN-ACK.
   void accept_syn(const Repr& seg, Instant now);
+  // An ESTABLISHED connection born from `ack`, the ACK that brought back a SYN cookie (RFC 4987
+  // §3.6; cookie_accept.cpp): `peer` holds what the cookie kept of the SYN's options and the
+  // ACK's timestamps. The caller then hands it `ack` as an arriving segment.
+  void accept_cookie(const Repr& ack, const Options& peer, Instant now);
   // ICMP told us about our segments (RFC 1122 §4.2.3.9, RFC 5927): an opening connection
   // fails with `error`, a synchronized one keeps it for SO_ERROR; a "fragmentation needed"
   // (`next_mtu`) lowers the MSS (RFC 1191).

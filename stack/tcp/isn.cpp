@@ -46,9 +46,9 @@ struct SipState {
   }
 };
 
-// What the hash input begins with, so the ISN and the timestamp offset of one 4-tuple are
-// unrelated values although they share the key.
-enum class Domain : std::uint8_t { isn = 1, timestamp_offset = 2 };
+// What the hash input begins with, so the ISN and the timestamp offset of one 4-tuple, and the
+// keys derived for other uses, are unrelated values although they share the key.
+enum class Domain : std::uint8_t { isn = 1, timestamp_offset = 2, derived_key = 3 };
 
 // The 4-tuple as bytes, in network order: the hash input must not depend on the host's
 // endianness or on struct padding.
@@ -96,6 +96,13 @@ std::uint32_t IsnGenerator::timestamp_offset(Ipv4Address local, std::uint16_t lo
                                              Ipv4Address remote, std::uint16_t remote_port) const {
   return static_cast<std::uint32_t>(
       hash_tuple(key0_, key1_, Domain::timestamp_offset, local, local_port, remote, remote_port));
+}
+
+std::pair<std::uint64_t, std::uint64_t> IsnGenerator::derive_key(std::uint8_t purpose) const {
+  std::uint8_t in[3] = {static_cast<std::uint8_t>(Domain::derived_key), purpose, 0};
+  const std::uint64_t first = siphash24(key0_, key1_, in, sizeof in);
+  in[2] = 1;
+  return {first, siphash24(key0_, key1_, in, sizeof in)};
 }
 
 }  // namespace tapir::tcp

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
 #include "stack/core/address.hpp"
 #include "stack/core/time.hpp"
@@ -27,6 +28,10 @@ class IsnGenerator {
   // different input, so timestamps reveal neither uptime nor other connections' clocks.
   std::uint32_t timestamp_offset(Ipv4Address local, std::uint16_t local_port, Ipv4Address remote,
                                  std::uint16_t remote_port) const;
+  // A key for another use of the same secret (SYN cookies, `purpose` naming the use): SipHash
+  // of the purpose under this key, a PRF, so the stack draws no more randomness and what one
+  // use reveals says nothing of the other's key.
+  std::pair<std::uint64_t, std::uint64_t> derive_key(std::uint8_t purpose) const;
 
  private:
   std::uint64_t key0_;

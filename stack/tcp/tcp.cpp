@@ -15,6 +15,17 @@ std::size_t segment_length(const Repr& seg, std::size_t payload) {
   return payload + (seg.has(flag::syn) ? 1 : 0) + (seg.has(flag::fin) ? 1 : 0);
 }
 
+// The SYN-cookie key: derived from the ISN secret (IsnGenerator::derive_key's purpose 1).
+SynCookies cookies_for(const IsnGenerator& isn) {
+  const auto [key0, key1] = isn.derive_key(1);
+  return SynCookies(key0, key1);
+}
+
+std::string endpoints(const FourTuple& t) {
+  return t.local.to_string() + ":" + std::to_string(t.local_port) + " > " + t.remote.to_string() +
+         ":" + std::to_string(t.remote_port);
+}
+
 }  // namespace
 
 Layer::Layer(Context& context, ip::Layer& ip, Config config, PortRange ephemeral)
@@ -22,7 +33,8 @@ Layer::Layer(Context& context, ip::Layer& ip, Config config, PortRange ephemeral
       ip_(ip),
       config_(config),
       ephemeral_(ephemeral),
-      isn_(context.random()(), context.random()()) {}
+      isn_(context.random()(), context.random()()),
+      cookies_(cookies_for(isn_)) {}
 
 Layer::~Layer() = default;
 
@@ -78,26 +90,34 @@ void Layer::input(const ip::Delivery& d, Packet& payload) {
       stats.tcpTimeWaitReused++;
       c->end_time_wait();
       finished(*c);
-      if (Listener* l = find_listener(t.local, t.local_port)) listen_input(*l, d, seg, data.size());
+      if (Listener* l = find_listener(t.local, t.local_port)) listen_input(*l, d, seg, data);
       return;
     }
     c->segment_arrives(seg, data, context_.now());
     return;
   }
   if (Listener* l = find_listener(t.local, t.local_port)) {
-    listen_input(*l, d, seg, data.size());
+    listen_input(*l, d, seg, data);
     return;
   }
   // RFC 9293 §3.10.7.1: CLOSED. Anything but a RST gets a RST.
   if (!seg.has(flag::rst)) send_reset_for(d.header, seg, segment_length(seg, data.size()));
 }
 
-void Layer::listen_input(Listener& l, const ip::Delivery& d, const Repr& seg, std::size_t len) {
+void Layer::listen_input(Listener& l, const ip::Delivery& d, const Repr& seg,
+                         std::span<const std::uint8_t> data) {
   Stats& stats = context_.stats();
+  const FourTuple t{d.header.dst, seg.dst_port, d.header.src, seg.src_port};
   // RFC 9293 §3.10.7.2, LISTEN: first check for a RST (ignored), then an ACK (RST), then SYN.
   if (seg.has(flag::rst)) return;
   if (seg.has(flag::ack)) {
-    send_reset_for(d.header, seg, len);
+    // RFC 4987 §3.6: while cookies this listener sent may still come back, an ACK (not a
+    // SYN,ACK) is taken as the third step of a cookie handshake, and checked.
+    if (!seg.has(flag::syn) && cookies_outstanding(l)) {
+      cookie_ack(l, t, seg, data);
+      return;
+    }
+    send_reset_for(d.header, seg, data.size());
     return;
   }
   if (!seg.has(flag::syn)) return;  // "any other control or text-bearing segment": drop
@@ -109,15 +129,124 @@ void Layer::listen_input(Listener& l, const ip::Delivery& d, const Repr& seg, st
     return;
   }
   if (l.syn_queue.size() >= config_.max_syn_backlog) {
+    // RFC 4987 §3.6: with the SYN queue full, the SYN is answered with a cookie and nothing
+    // is kept, so a flood of SYNs from forged addresses cannot lock real clients out.
+    if (config_.syn_cookies) {
+      send_cookie(l, t, seg);
+      return;
+    }
     stats.tcpListenDrops++;
     return;
   }
-  const FourTuple t{d.header.dst, seg.dst_port, d.header.src, seg.src_port};
   Connection& c = create(t, l.options);
   c.listener = &l;
   l.syn_queue.push_back(&c);
   stats.tcpPassiveOpens++;
   c.accept_syn(seg, context_.now());
+}
+
+void Layer::send_cookie(Listener& l, const FourTuple& t, const Repr& syn) {
+  Stats& stats = context_.stats();
+  const Instant now = context_.now();
+  const Options& peer = syn.options;
+  Repr r;
+  r.src_port = t.local_port;
+  r.dst_port = t.remote_port;
+  const bool timestamps = config_.timestamps && peer.timestamps;
+  r.seq = cookies_.encode(t, syn.seq, peer.mss.value_or(default_mss), timestamps, now);
+  r.ack = syn.seq + 1;
+  r.flags = flag::syn | flag::ack;
+  // What the connection the ACK makes will have chosen (Connection::choose_our_side): the
+  // MSS of the route or TCP_MAXSEG, a SYN's unscaled window of the buffer (RFC 7323 §2.2).
+  const std::uint16_t route_mss = mss_for(t.remote);
+  r.options.mss = l.options.user_mss != 0 ? std::min(l.options.user_mss, route_mss) : route_mss;
+  r.window = static_cast<std::uint16_t>(std::min<std::size_t>(l.options.rcvbuf, 0xffff));
+  // Window scaling and SACK-permitted survive only in the TSval's low bits: without
+  // timestamps neither is offered, since the connection could not know later that it was
+  // agreed (Linux does the same). Such a connection's window stays below 64 KiB.
+  if (timestamps) {
+    CookieOptions kept;
+    if (config_.window_scaling && peer.window_scale) {
+      kept.window_scale = peer.window_scale;
+      r.options.window_scale = receive_scale_for(l.options.rcvbuf);
+    }
+    if (config_.sack && peer.sack_permitted) kept.sack_permitted = r.options.sack_permitted = true;
+    r.options.timestamps = Timestamps{SynCookies::encode_timestamp(timestamp_clock(t, now), kept),
+                                      peer.timestamps->value};
+  }
+  Packet packet(0);
+  emit(r, packet, t.local, t.remote);
+  stats.tcpOutSegs++;
+  stats.tcpSyncookiesSent++;
+  l.last_cookie = now;
+  context_.trace(tapir::Layer::tcp, [&] {
+    return endpoints(t) + " out " + flags_text(r.flags) + " seq " + std::to_string(r.seq.value()) +
+           " ack " + std::to_string(r.ack.value()) + " win " + std::to_string(r.window) +
+           " len 0 (SYN cookie)";
+  });
+  ip::SendOptions options;
+  options.dont_fragment = true;
+  ip_.send(t.local, t.remote, ip::protocol::tcp, std::move(packet), options);
+}
+
+bool Layer::cookies_outstanding(const Listener& l) const {
+  return config_.syn_cookies && l.last_cookie &&
+         context_.now() - *l.last_cookie < SynCookies::tick * (SynCookies::max_age + 1);
+}
+
+void Layer::cookie_ack(Listener& l, const FourTuple& t, const Repr& seg,
+                       std::span<const std::uint8_t> data) {
+  Stats& stats = context_.stats();
+  const Instant now = context_.now();
+  // RFC 4987 §3.6: a forged or stale cookie is dropped, counted, and not answered: no RST
+  // (RFC 9293 §3.10.7.2's answer to an ACK in LISTEN), which would turn a flood of forged
+  // ACKs into a flood of resets, and no state.
+  const auto rejected = [&](const char* why) {
+    stats.tcpSyncookiesFailed++;
+    context_.trace(tapir::Layer::tcp,
+                   [&] { return endpoints(t) + " SYN cookie rejected (" + why + ")"; });
+  };
+  const auto mss =
+      cookies_.decode(t, seg.seq - 1, seg.ack - 1, seg.options.timestamps.has_value(), now);
+  if (!mss) return rejected("forged or stale");
+  // The options the SYN had stand in for it: the MSS class from the cookie, the rest from
+  // the TSecr. The peer sends timestamps only if our SYN-ACK did (RFC 7323 §3.2), and that
+  // one did only if the SYN had them: the cookie's MAC covers that choice.
+  Options peer;
+  peer.mss = *mss;
+  if (seg.options.timestamps) {
+    const auto kept =
+        SynCookies::decode_timestamp(seg.options.timestamps->echo, timestamp_clock(t, now));
+    if (!kept) return rejected("TSecr not a cookie's TSval");
+    if ((kept->window_scale && !config_.window_scaling) ||
+        (kept->sack_permitted && !config_.sack)) {
+      return rejected("TSecr echoes options never offered");
+    }
+    peer.window_scale = kept->window_scale;
+    peer.sack_permitted = kept->sack_permitted;
+    peer.timestamps = seg.options.timestamps;
+  }
+  // A full accept queue drops the ACK, as Connection::check_ack does for a SYN-RECEIVED
+  // connection's: the peer's next segment carries the same cookie and may find room.
+  if (l.accept_queue.size() > static_cast<std::size_t>(l.backlog)) {
+    stats.tcpListenOverflows++;
+    return;
+  }
+  stats.tcpSyncookiesRecv++;
+  stats.tcpPassiveOpens++;
+  context_.trace(tapir::Layer::tcp, [&] {
+    return endpoints(t) + " SYN cookie accepted (mss " + std::to_string(*mss) + ")";
+  });
+  Connection& c = create(t, l.options);
+  c.listener = &l;
+  c.accept_cookie(seg, peer, now);
+  // The ACK may carry data or a FIN: the new connection takes it as any segment.
+  c.segment_arrives(seg, data, now);
+}
+
+std::uint32_t Layer::timestamp_clock(const FourTuple& t, Instant now) const {
+  return static_cast<std::uint32_t>(now.micros() / 1000) +
+         isn_.timestamp_offset(t.local, t.local_port, t.remote, t.remote_port);
 }
 
 void Layer::established(Connection& c) {

@@ -19,6 +19,7 @@
 #include "stack/tcp/connection.hpp"
 #include "stack/tcp/isn.hpp"
 #include "stack/tcp/rto.hpp"
+#include "stack/tcp/syn_cookie.hpp"
 
 namespace tapir::tcp {
 
@@ -38,6 +39,9 @@ struct Config {
   bool timestamps = true;                      // RFC 7323 §3
   bool sack = true;                            // RFC 2018: we send SACK-permitted and SACK blocks
   std::uint32_t initial_window_segments = 10;  // RFC 6928
+  // RFC 4987 §3.6: a SYN arriving while its listener's SYN queue is full is answered with a
+  // SYN cookie rather than dropped (Linux's net.ipv4.tcp_syncookies = 1).
+  bool syn_cookies = true;
   // The congestion-control algorithm of connections whose socket chose none (Linux's
   // net.ipv4.tcp_congestion_control): a name make_congestion() knows.
   std::string_view congestion = default_congestion;
@@ -55,6 +59,9 @@ struct Listener {
   UserOptions options;  // inherited by the connections it accepts
   std::vector<Connection*> syn_queue;
   std::deque<Connection*> accept_queue;
+  // When it last answered a SYN with a cookie: while cookies it sent may still come back, an
+  // ACK that arrives here is checked as one (Linux's tcp_synq_no_recent_overflow).
+  std::optional<Instant> last_cookie;
 };
 
 // A SOCK_STREAM socket as TCP sees it: its port binding, and what it holds once it listens or
@@ -118,7 +125,16 @@ class Layer {
   Connection* find(const FourTuple& t) const;
 
  private:
-  void listen_input(Listener& l, const ip::Delivery& d, const Repr& seg, std::size_t len);
+  void listen_input(Listener& l, const ip::Delivery& d, const Repr& seg,
+                    std::span<const std::uint8_t> data);
+  // SYN cookies (RFC 4987 §3.6), when the SYN queue is full: the stateless SYN-ACK, and the
+  // ACK that may bring one back.
+  void send_cookie(Listener& l, const FourTuple& t, const Repr& syn);
+  bool cookies_outstanding(const Listener& l) const;
+  void cookie_ack(Listener& l, const FourTuple& t, const Repr& seg,
+                  std::span<const std::uint8_t> data);
+  // The RFC 7323 clock a connection on `t` would use now (Connection::ts_now's).
+  std::uint32_t timestamp_clock(const FourTuple& t, Instant now) const;
   Listener* find_listener(Ipv4Address local, std::uint16_t port) const;
   bool port_in_use(std::uint16_t port, Ipv4Address addr, const Endpoint* except) const;
   std::uint16_t pick_ephemeral(Ipv4Address local, Ipv4Address remote, std::uint16_t remote_port);
@@ -132,6 +148,7 @@ class Layer {
   Config config_;
   PortRange ephemeral_;
   IsnGenerator isn_;
+  SynCookies cookies_;
   std::unordered_map<FourTuple, Connection*, FourTupleHash> connections_;
   std::unordered_map<const Connection*, std::unique_ptr<Connection>> owned_;
   std::unordered_map<std::uint16_t, std::vector<std::unique_ptr<Listener>>> listeners_;

@@ -36,4 +36,5 @@ check_bad --mtu --tap t0 --ip 10.0.0.2/24 --mtu abc
 check_bad --mac --tap t0 --ip 10.0.0.2/24 --mac 02:00:zz:00:00:01
 check_bad --gw --tap t0 --ip 10.0.0.2/24 --gw 10.0.0.999
 check_bad --route --tap t0 --ip 10.0.0.2/24 --route 10.9.0.0/16
+check_bad --syn-cookies --tap t0 --ip 10.0.0.2/24 --syn-cookies maybe
 finish

@@ -143,3 +143,16 @@ TEST_CASE("the flag --congestion picks the TCP algorithm by its Linux name and r
   CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--congestion", "bbr"}) ==
         "--congestion: expected one of reno, newreno, cubic, got \"bbr\"");
 }
+
+TEST_CASE("the flag --syn-cookies takes on or off and refuses anything else", "[options]") {
+  OptionParser parser("t", "test");
+  CHECK_FALSE(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24"})).host().syn_cookies);
+  CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24", "--syn-cookies", "off"}))
+            .host()
+            .syn_cookies == false);
+  CHECK(parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24", "--syn-cookies", "on"}))
+            .host()
+            .syn_cookies == true);
+  CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--syn-cookies", "1"}) ==
+        "--syn-cookies: expected on or off, got \"1\"");
+}
