@@ -10,6 +10,7 @@
 
 #include "preload/call_results.hpp"
 #include "preload/descriptors.hpp"
+#include "preload/epoll_registry.hpp"
 #include "preload/fd_table.hpp"
 #include "preload/process_stack.hpp"
 #include "preload/real_calls.hpp"
@@ -97,6 +98,7 @@ extern "C" {
 int close(int fd) {
   const int t = fd_table().lookup(fd);
   if (t == kKernel) {
+    epoll_registry().forget_set(fd);  // if it was an epoll set with tapir sockets in it
     return real().close(fd);
   }
   InsideStack inside;

@@ -9,6 +9,7 @@
 
 #include <tapir/socket.hpp>
 
+#include "preload/epoll_registry.hpp"
 #include "preload/fd_table.hpp"
 #include "preload/process_stack.hpp"
 #include "preload/real_calls.hpp"
@@ -79,6 +80,7 @@ int release_descriptor(int fd, bool close_kernel) {
   int result = 0;
   if (tapir_fd >= 0 && remaining == 0) {
     runtime::Host* host = process_stack().started();
+    epoll_registry().forget_socket(tapir_fd);
     int signal = -1;
     if (host) {
       host->with_stack([&](Stack& stack) {

@@ -13,7 +13,7 @@ namespace tapir::preload {
 int adopt_socket(runtime::Host& host, int tapir_fd, bool close_on_exec);
 
 // `fd` names its tapir socket no more; with the last such descriptor the socket is closed
-// (its readiness mirror goes first). `close_kernel`: also close the
+// (its epoll registrations and readiness mirror go first). `close_kernel`: also close the
 // kernel descriptor (dup2() and dup3() replace it themselves). Returns what close() returns.
 int release_descriptor(int fd, bool close_kernel);
 

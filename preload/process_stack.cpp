@@ -17,6 +17,7 @@
 
 #include "preload/descriptors.hpp"
 #include "preload/environment_flags.hpp"
+#include "preload/epoll_registry.hpp"
 #include "preload/fd_table.hpp"
 #include "preload/real_calls.hpp"
 #include "stack/stack.hpp"
@@ -120,11 +121,13 @@ bool ProcessStack::still_sending(Stack& stack) {
 // unlocked; the Host's lock is not (the child never takes it).
 void ProcessStack::before_fork() {
   start_mutex_.lock();
+  epoll_registry().mutex().lock();
   fd_table().mutex().lock();
 }
 
 void ProcessStack::after_fork_in_parent() {
   fd_table().mutex().unlock();
+  epoll_registry().mutex().unlock();
   start_mutex_.unlock();
 }
 
@@ -136,6 +139,7 @@ void ProcessStack::after_fork_in_parent() {
 void ProcessStack::after_fork_in_child() {
   FdTable& table = fd_table();
   table.mutex().unlock();
+  epoll_registry().mutex().unlock();
   start_mutex_.unlock();
   if (!started()) return;  // nothing started yet: the child may start a stack of its own
   // The Host's copy here has no loop thread and perhaps a lock held by a thread that is not
