@@ -71,8 +71,13 @@ int main(int argc, char** argv) {
     fail(2, line);
   }
   if (options->host().help) {
-    std::fputs(parser.usage().c_str(), stdout);
-    std::printf("\n  -- PROGRAM [ARGS...]       the program to run, with its arguments\n");
+    // The parser's usage lines end in "[flags]"; the program comes after them.
+    std::string usage = parser.usage();
+    for (std::size_t at = 0; (at = usage.find(" [flags]\n", at)) != std::string::npos;) {
+      usage.insert(at + 8, " -- PROGRAM [ARGS...]");
+      at += 30;
+    }
+    std::fputs(usage.c_str(), stdout);
     return 0;
   }
   if (separator == argc) fail(2, "expected -- PROGRAM [ARGS...] after the flags (try --help)");
