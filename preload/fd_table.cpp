@@ -13,6 +13,11 @@ void FdTable::store(int fd, int value) {
   chunk[fd % kChunk].store(value, std::memory_order_release);
 }
 
+// The process's table is never destroyed (calls during exit use it); tests make their own.
+FdTable::~FdTable() {
+  for (auto& chunk : chunks_) delete[] chunk.load(std::memory_order_acquire);
+}
+
 void FdTable::bind(int fd, int tapir_fd) {
   if (fd < 0 || fd >= kLimit) return;
   any_.store(true, std::memory_order_release);

@@ -19,6 +19,11 @@ inline constexpr int kOrphan = -2;
 
 class FdTable {
  public:
+  FdTable() = default;
+  ~FdTable();
+  FdTable(const FdTable&) = delete;
+  FdTable& operator=(const FdTable&) = delete;
+
   // Descriptors at or above this are never tapir sockets (a socket() that gets one fails
   // with EMFILE).
   static constexpr int kLimit = 1 << 20;
