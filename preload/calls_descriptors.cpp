@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdarg>
+#include <cstring>
 
 #include <tapir/socket.hpp>
 
@@ -62,9 +63,19 @@ int socket_fcntl(int fd, int t, int cmd, unsigned long arg) {
 // not know (interface requests such as SIOCGIFADDR ask the kernel's interfaces, not tapir's).
 int socket_ioctl(int fd, int t, unsigned long request, void* arg) {
   InsideStack inside;
+  // The argument points at an int, but not necessarily an aligned one (a byte buffer of a
+  // scripting language): it is copied, never dereferenced as an int.
   switch (request) {
-    case FIONREAD:
-      return tapir::ioctl(t, request, static_cast<int*>(arg));
+    case FIONREAD: {
+      if (!arg) {
+        errno = EFAULT;
+        return -1;
+      }
+      int n = 0;
+      const int result = tapir::ioctl(t, request, &n);
+      if (result == 0) std::memcpy(arg, &n, sizeof n);
+      return result;
+    }
     case FIONBIO: {
       if (!arg) {
         errno = EFAULT;
@@ -72,7 +83,9 @@ int socket_ioctl(int fd, int t, unsigned long request, void* arg) {
       }
       const int flags = tapir::fcntl(t, F_GETFL);
       if (flags < 0) return -1;
-      const bool on = *static_cast<int*>(arg) != 0;
+      int value = 0;
+      std::memcpy(&value, arg, sizeof value);
+      const bool on = value != 0;
       return tapir::fcntl(t, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
     }
     case FIOCLEX:
