@@ -2,6 +2,7 @@
 // reads the common flags as every tapir program does (the same table, the same one-line
 // errors), opens each interface once to be sure it can, then execs PROGRAM with
 // libtapir-preload.so preloaded and the flags handed on in TAPIR_ARGS.
+#include <dlfcn.h>
 #include <limits.h>
 #include <unistd.h>
 
@@ -40,6 +41,24 @@ std::string preload_library() {
   dir.erase(dir.rfind('/'));
   return dir + "/" + TAPIR_PRELOAD_RELATIVE;
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+extern "C" void __asan_init();
+
+// An AddressSanitizer build's preload library needs the ASan runtime loaded before every other
+// library, which a program built without ASan does not do: it goes first in LD_PRELOAD (where
+// this tapir-run, built with ASan too, has it). Leak checking is off, since the program's own
+// leaks at exit (and the stack that the library never frees) would end it with an error.
+void prepare_asan_preload(std::string& preload) {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&__asan_init), &info) != 0 && info.dli_fname) {
+    preload = std::string(info.dli_fname) + ":" + preload;
+  }
+  const char* options = std::getenv("ASAN_OPTIONS");
+  const std::string more = options && *options ? std::string(options) + ":" : std::string();
+  ::setenv("ASAN_OPTIONS", (more + "detect_leaks=0").c_str(), 1);
+}
+#endif
 
 }  // namespace
 
@@ -110,6 +129,9 @@ int main(int argc, char** argv) {
   ::setenv("TAPIR_ARGS", words.c_str(), 1);
   std::string preload = library;
   if (const char* old = std::getenv("LD_PRELOAD"); old && *old) preload += std::string(":") + old;
+#if defined(__SANITIZE_ADDRESS__)
+  prepare_asan_preload(preload);
+#endif
   ::setenv("LD_PRELOAD", preload.c_str(), 1);
 
   ::execvp(argv[separator + 1], argv + separator + 1);

@@ -47,16 +47,21 @@ for f in include/tapir/socket.hpp include/tapir/host.hpp include/tapir/app.hpp \
 done
 assert_eq "installed: no header of the stack's own" "" "$(cd "$PREFIX/include" && find . -path '*stack*')"
 
-# --- the examples, out of tree, both ways.
-echo "+ cmake -S $SRC/examples -B $TMP/ex-cmake -DCMAKE_PREFIX_PATH=$PREFIX && cmake --build"
-cmake -S "$SRC/examples" -B "$TMP/ex-cmake" -DCMAKE_PREFIX_PATH="$PREFIX" >"$TMP/ex-cmake.log" 2>&1 &&
-  cmake --build "$TMP/ex-cmake" >>"$TMP/ex-cmake.log" 2>&1
+# --- the examples, out of tree, both ways. A sanitizer build's libtapir.so needs programs built
+# with the same sanitizers (the ASan runtime must come first), so they get the build's flags.
+SANITIZE=$(sed -nE 's/^CMAKE_CXX_FLAGS:STRING=.*(-fsanitize=[^ ]+).*/\1/p' "$BUILD/CMakeCache.txt")
+EXTRA=()
+[[ -n $SANITIZE ]] && EXTRA=("-DCMAKE_CXX_FLAGS=$SANITIZE" "-DCMAKE_EXE_LINKER_FLAGS=$SANITIZE")
+echo "+ cmake -S $SRC/examples -B $TMP/ex-cmake -DCMAKE_PREFIX_PATH=$PREFIX ${EXTRA[*]} && cmake --build"
+cmake -S "$SRC/examples" -B "$TMP/ex-cmake" -DCMAKE_PREFIX_PATH="$PREFIX" "${EXTRA[@]}" \
+  >"$TMP/ex-cmake.log" 2>&1 && cmake --build "$TMP/ex-cmake" >>"$TMP/ex-cmake.log" 2>&1
 rc=$?
 assert_eq "examples with CMake (find_package(tapir CONFIG)): build status" 0 "$rc"
 ((rc == 0)) || tail -n 20 "$TMP/ex-cmake.log"
 mkdir -p "$TMP/ex-pc"
 echo "+ PKG_CONFIG_PATH=$PREFIX/$libdir/pkgconfig make -C $SRC/examples OUT=$TMP/ex-pc"
-PKG_CONFIG_PATH=$PREFIX/$libdir/pkgconfig make -C "$SRC/examples" OUT="$TMP/ex-pc" >"$TMP/ex-pc.log" 2>&1
+PKG_CONFIG_PATH=$PREFIX/$libdir/pkgconfig make -C "$SRC/examples" OUT="$TMP/ex-pc" \
+  ${SANITIZE:+CXXFLAGS="-O1 $SANITIZE"} >"$TMP/ex-pc.log" 2>&1
 rc=$?
 assert_eq "examples with pkg-config (examples/Makefile): build status" 0 "$rc"
 ((rc == 0)) || tail -n 20 "$TMP/ex-pc.log"

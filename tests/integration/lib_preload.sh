@@ -3,8 +3,9 @@
 # over tapir with tapir-run (libtapir-preload.so). Source it after lib.sh, lib_apps.sh and
 # lib_tcp.sh:
 #
-#   require_preload            tapir-run and the library must be built (else FAIL); skips the
-#                              test under AddressSanitizer builds that cannot preload (below)
+#   require_preload            tapir-run and the library must be built (else FAIL)
+#   preload_asan               true in an AddressSanitizer build (see below)
+#   preload_env                the env(1) words that preload the library by hand
 #   TAPIR_RUN                  the tapir-run to use ($IT_BIN/tapir-run)
 #   preload_server VAR NS ERE CMD...
 #                              start CMD (a tapir-run command line or a Linux server) in NS in
@@ -21,10 +22,24 @@ require_preload() {
   local lib
   lib=$(_preload_library)
   [[ -r $lib ]] || die "libtapir-preload.so not found at $lib (build it: scripts/setup)"
-  # An AddressSanitizer build's library needs the ASan runtime loaded before any other library,
-  # which a program we did not build (curl, python3, iperf3) does not have. Such runs say so.
-  if readelf -d "$lib" 2>/dev/null | grep -q 'libasan'; then
-    skip "the preload library is built with AddressSanitizer, which unmodified programs cannot load (docs/PRELOAD.md)"
+}
+
+# Whether this build's library is AddressSanitizer's (the asan preset): tapir-run then preloads
+# the ASan runtime before it (preload/tapir_run.cpp), which some programs cannot take.
+preload_asan() {
+  readelf -d "$(_preload_library)" 2>/dev/null | grep -q 'libasan'
+}
+
+# What LD_PRELOAD must hold to preload the library by hand (the ASan runtime first in an ASan
+# build, as tapir-run does), and ASAN_OPTIONS to go with it, as env(1) arguments.
+preload_env() {
+  local lib asan
+  lib=$(_preload_library)
+  if preload_asan; then
+    asan=$(ldd "$lib" | awk '$1 ~ /^libasan/ { print $3 }')
+    echo "LD_PRELOAD=$asan:$lib ASAN_OPTIONS=detect_leaks=0"
+  else
+    echo "LD_PRELOAD=$lib"
   fi
 }
 

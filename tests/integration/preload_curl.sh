@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
 # curl, unmodified, over tapir (tapir-run) downloads 50 MiB from Linux's python3 -m http.server
-# byte-exact (SHA-256), and the same by a name from /etc/hosts (a private copy, bind-mounted in
-# a mount namespace of the test's own) and with AI_ADDRCONFIG-free name resolution; then
-# Linux's curl downloads 20 MiB from python3 -m http.server run over tapir (its threads, its
-# poll loop, sendall over a tapir socket), with the directory listing too.
+# byte-exact (SHA-256), and a page by a name from /etc/hosts (a private copy, bind-mounted in a
+# mount namespace of the test's own). (preload_http_server is the other way round.)
 #
-#   namespace N:  tap0 10.0.0.1/24 (Linux: http.server, curl)  <-TAP->  tapir-run ... 10.0.0.2/24
+#   namespace N:  tap0 10.0.0.1/24 (Linux: http.server)  <-TAP->  tapir-run ... 10.0.0.2/24 -- curl
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" "$@"
 # shellcheck source=tests/integration/lib_apps.sh
@@ -18,6 +16,9 @@ require_root
 require_preload
 require_cmd curl sha256sum unshare mount
 require_python
+if preload_asan; then
+  skip "curl hangs in setlocale() as soon as the AddressSanitizer runtime is preloaded into it, with or without tapir; this test runs in builds without ASan"
+fi
 
 ns_tmpdir_init
 TMP=$_ns_tmp
@@ -25,9 +26,7 @@ WWW=$TMP/www
 mkdir -p "$WWW" || die "cannot make $WWW"
 BIG=$((50 * 1024 * 1024))
 random_file "$WWW/big.bin" "$BIG"
-random_file "$WWW/mid.bin" $((20 * 1024 * 1024))
 printf '<!doctype html>\n<title>tapir</title>\n' >"$WWW/index.html"
-mkdir -p "$WWW/sub" && printf 'a file\n' >"$WWW/sub/file.txt"
 ns_new N host || die "cannot create a namespace"
 ns_tap "$N" tap0 10.0.0.1/24 || die "cannot create tap0"
 RUN="'$TAPIR_RUN' --tap tap0 --ip 10.0.0.2/24 --"
@@ -54,23 +53,4 @@ run "$N" unshare -m sh -c "mount --bind '$TMP/hosts' /etc/hosts && timeout 30 $R
 assert_eq "curl over tapir by a name in /etc/hosts: status" 200 "$OUT"
 assert_eq "curl over tapir by a name in /etc/hosts: body" "$(<"$WWW/index.html")" "$(<"$TMP/named.out")"
 stop_listener "$H"
-
-# --- Linux's curl <- http.server over tapir (-u: its "Serving" line is not held in a buffer).
-preload_server P "$N" '^Serving HTTP on 10\.0\.0\.2' \
-  sh -c "exec $RUN '$PY' -u -m http.server --bind 10.0.0.2 --directory '$WWW' 8001" ||
-  die "python3 -m http.server over tapir did not start"
-run "$N" curl -sS --max-time 90 -o "$TMP/mid.out" -w '%{http_code} %{size_download} %{speed_download}\n' \
-  http://10.0.0.2:8001/mid.bin
-assert_eq "Linux curl <- http.server over tapir: exit status" 0 "$RC"
-read -r code size speed <<<"$OUT"
-assert_eq "Linux curl <- http.server over tapir: status and bytes" "200 $((20 * 1024 * 1024))" \
-  "$code $size"
-assert_eq "Linux curl <- http.server over tapir: SHA-256 of 20 MiB" "$(sha256_of "$WWW/mid.bin")" \
-  "$(sha256_of "$TMP/mid.out")"
-echo "Linux curl <- http.server over tapir: $((${speed%.*} * 8 / 1000000)) Mbit/s"
-run "$N" curl -sS --max-time 10 http://10.0.0.2:8001/sub/
-assert_match "Linux curl <- http.server over tapir: a directory listing" 'href="file\.txt"' "$OUT"
-run "$N" curl -sS --max-time 10 -o /dev/null -w '%{http_code}\n' http://10.0.0.2:8001/missing
-assert_eq "Linux curl <- http.server over tapir: a missing file" 404 "$OUT"
-stop_listener "$P"
 finish

@@ -62,10 +62,10 @@ refused "a TAP held by another process" 1 '^tapir-run: .*tap0' --tap tap0 --ip 1
 stop_tapird "$T"
 
 # --- LD_PRELOAD directly, with the TAPIR_* variables.
-LIB=$(_preload_library)
+read -r -a PRELOAD <<<"$(preload_env)"
 start_listener E "$N" 'listening on' socat -d -d TCP4-LISTEN:5006,bind=10.0.0.1,reuseaddr,fork EXEC:cat ||
   die "socat echo did not start"
-run "$N" env LD_PRELOAD="$LIB" TAPIR_TAP=tap0 TAPIR_IP=10.0.0.2/24 TAPIR_STATS=1 "$PY" -c '
+run "$N" env "${PRELOAD[@]}" TAPIR_TAP=tap0 TAPIR_IP=10.0.0.2/24 TAPIR_STATS=1 "$PY" -c '
 import socket
 s = socket.create_connection(("10.0.0.1", 5006), timeout=10)
 s.sendall(b"over tapir\n"); s.shutdown(socket.SHUT_WR)
@@ -74,7 +74,7 @@ assert_eq "LD_PRELOAD with TAPIR_TAP/TAPIR_IP: exit status" 0 "$RC"
 assert_match "LD_PRELOAD with TAPIR_TAP/TAPIR_IP: the echo, from 10.0.0.2" '^over tapir 10\.0\.0\.2' "$OUT"
 assert_match "TAPIR_STATS=1: the counters on stderr at exit" $'(^|\n)tcpActiveOpens 1' "$OUT"
 rm -f -- "$MARK"
-run "$N" env LD_PRELOAD="$LIB" TAPIR_TAP=tap0 TAPIR_IP=10.0.0.2 touch "$MARK"
+run "$N" env "${PRELOAD[@]}" TAPIR_TAP=tap0 TAPIR_IP=10.0.0.2 touch "$MARK"
 assert_eq "a bad TAPIR_IP: exit status" 2 "$RC"
 assert_match "a bad TAPIR_IP: one line, as the flag's" '^tapir: --ip: expected ADDR/PREFIX like 10\.0\.0\.2/24, got "10\.0\.0\.2"' "$OUT"
 assert_eq "a bad TAPIR_IP: the program did not run" no "$([[ -e $MARK ]] && echo yes || echo no)"
