@@ -212,6 +212,11 @@ void Host::set_trace(std::uint32_t layer_mask, Trace::Sink sink) {
   stack_->trace().enable(layer_mask);
 }
 
+void Host::set_change_hook(ChangeHook hook) {
+  std::lock_guard lock(mutex_);
+  change_hook_ = std::move(hook);
+}
+
 void Host::start() {
   if (thread_.joinable()) return;
   stopping_ = false;
@@ -332,7 +337,7 @@ void Host::run() {
       timespec* wait = nullptr;
       {
         std::lock_guard lock(mutex_);
-        if (serve(monotonic_now())) notify_waiters();
+        if (serve(monotonic_now())) state_changed();
         for (const Port& port : ports_) {
           if (port.driver->gone()) {
             throw std::runtime_error(port.driver->name() + ": the device went away");

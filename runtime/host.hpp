@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -66,6 +67,15 @@ class Host {
   // Switches trace lines of `layer_mask` (Trace::bit) on; `sink` receives each line.
   void set_trace(std::uint32_t layer_mask, Trace::Sink sink);
 
+  // Called under the Host lock whenever what poll() would say of a socket may have changed:
+  // after each loop pass that handled a frame or a timer, after each with_stack() call and after
+  // each try of wait_until(). The LD_PRELOAD library (preload/) mirrors its sockets' readiness on
+  // kernel descriptors from it, so kernel poll, select and epoll wake without a timer. It runs on
+  // the loop thread and on app threads alike, so it must be short and must not call back into
+  // the Host (the lock is held). Set it before start(); an empty function removes it.
+  using ChangeHook = std::function<void(Stack&)>;
+  void set_change_hook(ChangeHook hook);
+
   // Starts the event-loop thread. Block the signals the app waits for before calling it: the
   // thread inherits the caller's signal mask. The first Host started becomes the one the
   // socket API uses (tapir::current_host()).
@@ -88,11 +98,11 @@ class Host {
     if constexpr (std::is_void_v<std::invoke_result_t<F&, Stack&>>) {
       f(*stack_);
       wake_if_sooner();
-      notify_waiters();
+      state_changed();
     } else {
       decltype(auto) result = f(*stack_);
       wake_if_sooner();
-      notify_waiters();
+      state_changed();
       return result;
     }
   }
@@ -115,9 +125,12 @@ class Host {
       auto result = try_once(*stack_);
       wake_if_sooner();
       if (result != -EAGAIN) {
-        notify_waiters();
+        state_changed();
         return result;
       }
+      // Nothing this thread waits for, but catch_up() may have run timers that changed
+      // another socket.
+      run_change_hook();
       if (!serving_) return -ENETDOWN;
       if (deadline && std::chrono::steady_clock::now() >= *deadline) return result;
       ++waiters_;
@@ -166,6 +179,14 @@ class Host {
   void notify_waiters() {
     if (waiters_ > 0) changed_.notify_all();
   }
+  void run_change_hook() {
+    if (change_hook_) change_hook_(*stack_);
+  }
+  // Under mutex_: a socket may have changed; tell the change hook, then the waiters.
+  void state_changed() {
+    run_change_hook();
+    notify_waiters();
+  }
 
   std::unique_ptr<Stack> stack_;
   std::vector<Port> ports_;
@@ -183,6 +204,7 @@ class Host {
   int waiters_ = 0;
   bool serving_ = false;               // the loop runs and will signal changed_
   std::vector<std::uint64_t> closes_;  // per socket descriptor (closes_of)
+  ChangeHook change_hook_;             // under mutex_
   // --fault: each interface's injector (owned by its Port's driver chain), for print_stats.
   std::vector<std::pair<std::string, const FaultInjector*>> faults_;
   Duration fault_latency_{0};  // the longest a --fault injector holds a frame
