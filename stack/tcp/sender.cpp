@@ -150,7 +150,12 @@ Outgoing Sender::resend_of(const SentSegment& s) const {
 std::optional<Outgoing> Sender::next(bool nodelay) const {
   if (!sack_) {
     const std::size_t in_flight = flight();
-    const std::uint32_t window = std::min(wnd_, cc_->cwnd());
+    // RFC 3042 §2 (limited transmit): on the first and second duplicate ACK one new segment
+    // each may go beyond cwnd (the flight at most cwnd + 2·SMSS), cwnd itself unchanged, so a
+    // small window still draws the third duplicate. With SACK, pipe does the same (RFC 6675
+    // §5): every SACKed segment leaves it.
+    const std::uint32_t limited = !in_recovery_ && dupacks_ < 3 ? dupacks_ * mss_ : 0;
+    const std::uint32_t window = std::min(wnd_, cc_->cwnd() + limited);
     return new_data(window > in_flight ? window - in_flight : 0, nodelay);
   }
   // RFC 6675 §5 (C): send while cwnd - pipe allows, choosing by NextSeg (§4).

@@ -155,6 +155,40 @@ TEST_CASE(
   CHECK(s.congestion().cwnd() == 4000 + 4 * kMss);
 }
 
+TEST_CASE(
+    "limited transmit: the first and second duplicate ACK each let one new segment go, cwnd "
+    "unchanged (RFC 3042 §2)",
+    "[tcp][sender]") {
+  Sender s = open_sender();
+  s.write(bytes(20000), false);
+  REQUIRE(drain(s, t0 + 20ms).size() == 10);  // the initial window
+  const SeqNum una = s.una();
+  CHECK(drain(s, t0 + 21ms).empty());
+  s.on_ack(una, 65535, true, {}, t0 + 30ms);
+  auto first = drain(s, t0 + 30ms);
+  REQUIRE(first.size() == 1);
+  CHECK(first[0].seq == una + 10 * kMss);
+  CHECK_FALSE(first[0].retransmit);
+  CHECK(s.congestion().cwnd() == 10 * kMss);
+  s.on_ack(una, 65535, true, {}, t0 + 31ms);
+  auto second = drain(s, t0 + 31ms);
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].seq == una + 11 * kMss);
+  CHECK(s.flight() == 12 * kMss);  // cwnd + 2·SMSS, no more
+  // The third duplicate starts recovery as ever; the window is now NewReno's.
+  CHECK(s.on_ack(una, 65535, true, {}, t0 + 32ms).fast_retransmit);
+  CHECK(s.in_recovery());
+}
+
+TEST_CASE("limited transmit sends nothing the peer's window does not allow (RFC 3042 §2)",
+          "[tcp][sender]") {
+  Sender s = open_sender(4000);
+  s.write(bytes(20000), false);
+  REQUIRE(drain(s, t0 + 20ms).size() == 4);
+  s.on_ack(s.una(), 4000, true, {}, t0 + 30ms);
+  CHECK(drain(s, t0 + 30ms).empty());
+}
+
 TEST_CASE("an ACK that changes the window, or carries data, is no duplicate", "[tcp][sender]") {
   Sender s = open_sender();
   s.write(bytes(5000), false);
