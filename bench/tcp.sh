@@ -15,10 +15,12 @@
 # started and ended by PID; every wait is bounded. The tapir side (tapir-bulk, tapird, lwip-host,
 # tap-raw's TAP end, the Linux servers) runs on CPU 1, the Linux client/peer on CPU 0. A figure that
 # cannot be measured (TCP not there yet, a program not built) prints "n/a (reason)"; the rest
-# still print. It prints figures, never pass/fail.
+# still print. It prints figures, never pass/fail. Then the loss section, bench/tcp-loss.sh:
+# tapir's sender beside Linux's through the same injected 1% and 5% loss, reno and cubic.
 #
 #   bench/tcp.sh [--build DIR] [--seconds S] [--bytes N] [--bulk-via tapir-bulk|tapird]
-#                [--no-sha256] [--max-seconds S] [--tapir-cpu N] [--linux-cpu N] [--record]
+#                [--no-sha256] [--max-seconds S] [--tapir-cpu N] [--linux-cpu N] [--no-loss]
+#                [--record]
 #     --build DIR      the CMake build directory (default $TAPIR_BUILD_DIR or build); programs
 #                      are taken from DIR/bin
 #     --seconds S      length of each timed figure (default 3)
@@ -31,6 +33,7 @@
 #     --max-seconds S  give up on one tapir bulk transfer after S s (default 60)
 #     --tapir-cpu N    CPU for tapir and the servers (default 1), --linux-cpu N for the
 #                      Linux clients (default 0)
+#     --no-loss        leave out the loss section (bench/tcp-loss.sh, about a minute)
 #     --record         also append the run (date, command, machine, table) to bench/RESULTS.md
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -44,6 +47,7 @@ max_seconds=60
 tapir_cpu=""
 linux_cpu=0
 record=0
+loss_section=1
 command_line="bench/tcp.sh $*"
 die_usage() { echo "tcp: $1 (try --help)" >&2; exit 2; }
 while (($#)); do
@@ -56,6 +60,7 @@ while (($#)); do
     --max-seconds) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || die_usage "--max-seconds expects a positive integer"; max_seconds=$2; shift 2 ;;
     --tapir-cpu) [[ ${2:-} =~ ^[0-9]+$ ]] || die_usage "--tapir-cpu expects a CPU number"; tapir_cpu=$2; shift 2 ;;
     --linux-cpu) [[ ${2:-} =~ ^[0-9]+$ ]] || die_usage "--linux-cpu expects a CPU number"; linux_cpu=$2; shift 2 ;;
+    --no-loss) loss_section=0; shift ;;
     --record) record=1; shift ;;
     -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die_usage "unknown flag $1" ;;
@@ -561,4 +566,10 @@ if ((record)); then
     echo '```'
   } >>bench/RESULTS.md
   log "appended to bench/RESULTS.md"
+fi
+
+if ((loss_section)); then
+  loss_flags=(--build "$build")
+  ((record)) && loss_flags+=(--record)
+  bench/tcp-loss.sh "${loss_flags[@]}" || log "the loss section (bench/tcp-loss.sh) failed"
 fi
