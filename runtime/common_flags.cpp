@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -245,6 +246,57 @@ void set_syn_cookies(CommonFlagState& s, std::string_view flag, std::string_view
   s.options.syn_cookies = value == "on";
 }
 
+// The caps a flood runs into, each with its counter (docs/ROBUSTNESS.md, "Caps"). Names as
+// the key of --limit, the bound a value may take, and where it goes.
+struct LimitKey {
+  std::string_view key;
+  std::size_t min;
+  std::size_t max;
+  std::optional<std::size_t> Limits::*field;
+};
+constexpr LimitKey kLimitKeys[] = {
+    {"arp-entries", 1, 1 << 24, &Limits::arp_entries},
+    {"arp-queue-bytes", 0, std::size_t{1} << 32, &Limits::arp_queue_bytes},
+    {"reasm-bytes", 0, std::size_t{1} << 32, &Limits::reasm_bytes},
+    {"reasm-bytes-per-source", 0, std::size_t{1} << 32, &Limits::reasm_bytes_per_source},
+    {"syn-backlog", 1, 1 << 24, &Limits::syn_backlog},
+    {"syn-per-source", 1, 1 << 24, &Limits::syn_per_source},
+    {"connections", 1, 1 << 26, &Limits::connections},
+    {"echo-rate", 1, 1'000'000, &Limits::echo_rate},
+};
+
+void set_limit(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  std::string keys;
+  for (const LimitKey& k : kLimitKeys) keys += (keys.empty() ? "" : ", ") + std::string(k.key);
+  if (value.empty()) fail(flag, OptionParser::expected("KEY=N with KEY one of " + keys, value));
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    const std::string_view item = value.substr(0, comma);
+    value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+    const auto eq = item.find('=');
+    const std::string_view key = item.substr(0, eq);
+    const LimitKey* found = nullptr;
+    for (const LimitKey& k : kLimitKeys) {
+      if (k.key == key) found = &k;
+    }
+    if (!found || eq == std::string_view::npos) {
+      fail(flag, OptionParser::expected("KEY=N with KEY one of " + keys, item));
+    }
+    const std::string number(item.substr(eq + 1));
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long n = std::strtoull(number.c_str(), &end, 10);
+    if (number.empty() || number[0] == '-' || *end != '\0' || errno != 0 || n < found->min ||
+        n > found->max) {
+      fail(flag, OptionParser::expected(std::string(key) + "=N with N from " +
+                                            std::to_string(found->min) + " to " +
+                                            std::to_string(found->max),
+                                        item));
+    }
+    s.options.limits.*(found->field) = static_cast<std::size_t>(n);
+  }
+}
+
 void set_pcap(CommonFlagState& s, std::string_view flag, std::string_view value) {
   if (value.empty()) fail(flag, OptionParser::expected("a file name", value));
   s.options.pcap = std::string(value);
@@ -292,6 +344,11 @@ constexpr CommonFlag kCommonFlags[] = {
      set_congestion},
     {"--syn-cookies", "on|off",
      "answer SYNs with SYN cookies when a SYN queue is full (default on)", set_syn_cookies},
+    {"--limit", "KEY=N,...",
+     "caps: arp-entries, arp-queue-bytes, reasm-bytes, reasm-bytes-per-source, syn-backlog, "
+     "syn-per-source, connections,"
+     " echo-rate",
+     set_limit},
     {"--pcap", "FILE", "write every frame in and out to FILE (pcap, for Wireshark)", set_pcap},
     {"--fault", "SPEC", "impair every link both ways: loss=5%,delay=15ms,jitter=10ms,seed=1,...",
      set_fault},

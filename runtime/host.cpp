@@ -49,6 +49,17 @@ StackConfig stack_config_from(const HostOptions& options) {
   if (options.msl) config.tcp.msl = *options.msl;
   if (!options.congestion.empty()) config.tcp.congestion = options.congestion;
   if (options.syn_cookies) config.tcp.syn_cookies = *options.syn_cookies;
+  const Limits& limits = options.limits;
+  if (limits.arp_entries) config.arp.max_entries = *limits.arp_entries;
+  if (limits.arp_queue_bytes) config.arp.max_pending_bytes_total = *limits.arp_queue_bytes;
+  if (limits.reasm_bytes) config.reassembly.memory_limit = *limits.reasm_bytes;
+  if (limits.reasm_bytes_per_source) {
+    config.reassembly.per_source_limit = *limits.reasm_bytes_per_source;
+  }
+  if (limits.syn_backlog) config.tcp.max_syn_backlog = *limits.syn_backlog;
+  if (limits.syn_per_source) config.tcp.max_syn_per_source = *limits.syn_per_source;
+  if (limits.connections) config.tcp.max_connections = *limits.connections;
+  if (limits.echo_rate) config.icmp.echo_rate = static_cast<double>(*limits.echo_rate);
   // Unpredictable per run: the IP ID start and the reassembly hash key derive from it.
   std::random_device entropy;
   config.seed = (std::uint64_t{entropy()} << 32) | entropy();

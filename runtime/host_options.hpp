@@ -28,6 +28,18 @@ struct RouteOptions {
   Ipv4Address gateway;
 };
 
+// --limit KEY=N,...: the stack's caps (docs/ROBUSTNESS.md, "Caps"); none given: the default.
+struct Limits {
+  std::optional<std::size_t> arp_entries;             // arp::Config::max_entries
+  std::optional<std::size_t> arp_queue_bytes;         // arp::Config::max_pending_bytes_total
+  std::optional<std::size_t> reasm_bytes;             // ip::ReassemblyConfig::memory_limit
+  std::optional<std::size_t> reasm_bytes_per_source;  // ip::ReassemblyConfig::per_source_limit
+  std::optional<std::size_t> syn_backlog;             // tcp::Config::max_syn_backlog
+  std::optional<std::size_t> syn_per_source;          // tcp::Config::max_syn_per_source
+  std::optional<std::size_t> connections;             // tcp::Config::max_connections
+  std::optional<std::size_t> echo_rate;  // icmp::Config::echo_rate (replies per second)
+};
+
 struct HostOptions {
   std::vector<InterfaceOptions> interfaces;
   std::optional<Ipv4Address> gateway;  // --gw
@@ -37,6 +49,7 @@ struct HostOptions {
   std::optional<Duration> msl;         // --msl SECONDS: TCP's MSL (TIME-WAIT is 2 MSL)
   std::string_view congestion;         // --congestion NAME (a tcp::available_congestion name)
   std::optional<bool> syn_cookies;     // --syn-cookies on|off (RFC 4987 §3.6)
+  Limits limits;                       // --limit KEY=N,...
   std::optional<std::string> pcap;     // --pcap FILE
   std::optional<LinkConfig> fault;     // --fault SPEC, both ways; Host derives per-link seeds
   std::uint32_t trace_layers = 0;      // --trace, a Trace::bit mask

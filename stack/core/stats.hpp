@@ -62,7 +62,8 @@ namespace tapir {
   X(ipReasmTimeout, "datagrams whose reassembly timed out")                                  \
   X(ipReasmOverlaps, "datagrams dropped for overlapping fragments (RFC 5722)")               \
   X(ipReasmOversize, "datagrams dropped for exceeding 65535 bytes")                          \
-  X(ipReasmMemoryDrops, "fragments dropped by the reassembly memory cap")                    \
+  X(ipReasmMemoryDrops, "fragments dropped by the reassembly memory cap")                     \
+  X(ipReasmSourceLimitDrops, "fragments dropped: their source holds its share of that cap")                    \
   X(ipFragOKs, "datagrams fragmented")                                                       \
   X(ipFragFails, "datagrams that needed fragmenting but had DF set")                         \
   X(ipFragCreates, "fragments created")
@@ -92,7 +93,8 @@ namespace tapir {
   X(icmpOutEchoReps, "echo replies sent")                                                    \
   X(icmpOutTimestampReps, "timestamp replies sent")                                          \
   X(icmpOutAddrMaskReps, "address mask replies sent")                                        \
-  X(icmpOutRateLimited, "error messages suppressed by the rate limiter")
+  X(icmpOutRateLimited, "error messages suppressed by the rate limiter")                      \
+  X(icmpOutEchoRateLimited, "echo replies not sent: over --limit echo-rate")
 
 #define TAPIR_IGMP_COUNTERS(X)                                                               \
   X(igmpInMsgs, "IGMP messages received")                                                    \
@@ -147,6 +149,8 @@ namespace tapir {
   X(tcpSyncookiesSent, "SYN-ACKs sent with a SYN cookie (SYN queue full, RFC 4987 §3.6)")    \
   X(tcpSyncookiesRecv, "ACKs whose SYN cookie checked and opened a connection")              \
   X(tcpSyncookiesFailed, "ACKs at a listener whose SYN cookie did not check (dropped)")      \
+  X(tcpSynPerSourceLimited, "SYNs from a source at its half-open limit (cookie, or dropped)") \
+  X(tcpConnectionLimitDrops, "connections refused at the connection cap (SYN dropped, ENOBUFS)") \
   X(tcpTimeouts, "retransmission timer expiries")                                            \
   X(tcpFastRetrans, "loss recoveries begun: fast retransmit, by duplicate ACKs or SACK")      \
   X(tcpSackRecovery, "of them, SACK-based recoveries (RFC 6675, RACK: RFC 8985)")            \

@@ -14,7 +14,8 @@ Layer::Layer(Context& context, Interfaces& interfaces, ip::Layer& ip, Config con
       interfaces_(interfaces),
       ip_(ip),
       config_(config),
-      limiter_(config.error_rate, config.error_burst) {}
+      limiter_(config.error_rate, config.error_burst),
+      echo_limiter_(config.echo_rate, config.echo_burst) {}
 
 void Layer::on_echo_reply(EchoReplyHandler handler) {
   echo_handlers_.push_back(std::move(handler));
@@ -92,6 +93,11 @@ void Layer::input(const ip::Delivery& delivery, Packet& payload) {
 }
 
 void Layer::reply_echo(const ip::Delivery& delivery, const Packet& payload) {
+  // RFC 1122 §3.2.2.6 leaves the echo server's policy to the host: an optional cap.
+  if (config_.echo_rate > 0 && !echo_limiter_.allow(context_.now())) {
+    context_.stats().icmpOutEchoRateLimited++;
+    return;
+  }
   // RFC 792: the reply carries the request's identifier, sequence number and data; only
   // the type changes, so the checksum is patched (RFC 1624) rather than recomputed.
   Packet reply = Packet::copy_of(payload.bytes());

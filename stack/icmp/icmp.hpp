@@ -33,8 +33,12 @@ struct EchoReply {
 };
 
 struct Config {
-  double error_rate = 1000;         // tokens per second (Linux icmp_msgs_per_sec)
-  double error_burst = 50;          // bucket depth (Linux icmp_msgs_burst)
+  double error_rate = 1000;  // tokens per second (Linux icmp_msgs_per_sec)
+  double error_burst = 50;   // bucket depth (Linux icmp_msgs_burst)
+  // Echo replies per second, 0 for no limit: Linux's default icmp_ratemask leaves echo
+  // replies out of its limiter, so a ping flood is answered in full unless this is set.
+  double echo_rate = 0;
+  double echo_burst = 50;
   bool address_mask_reply = false;  // RFC 1122 §3.2.2.9: off unless the admin says so
   Duration utc_offset{0};           // add to `now` to get UTC (timestamp replies, RFC 792)
 };
@@ -82,6 +86,7 @@ class Layer {
   ip::Layer& ip_;
   Config config_;
   RateLimiter limiter_;
+  RateLimiter echo_limiter_;
   Demux<std::uint8_t, ErrorHandler> error_handlers_;
   std::vector<EchoReplyHandler> echo_handlers_;
 };

@@ -134,6 +134,10 @@ void Layer::input(Netif& netif, Packet&& packet, bool link_broadcast) {
         stats.ipReasmMemoryDrops++;
         stats.ipReasmFails++;
         return;
+      case ReassemblyResult::source_limit:
+        stats.ipReasmSourceLimitDrops++;
+        stats.ipReasmFails++;
+        return;
       case ReassemblyResult::malformed:
         stats.ipInHdrErrors++;
         return;

@@ -82,6 +82,9 @@ ReassemblyResult Reassembler::add(const Repr& header, std::span<const std::uint8
                            (offset == 0 ? header.header_len : 0) +
                            (q == nullptr ? datagram_overhead : 0);
   if (memory_used_ + cost > config_.memory_limit) return ReassemblyResult::no_memory;
+  if (memory_used_by(header.src) + cost > config_.per_source_limit) {
+    return ReassemblyResult::source_limit;
+  }
 
   if (q == nullptr) {
     q = &queues_[key];
@@ -95,7 +98,7 @@ ReassemblyResult Reassembler::add(const Repr& header, std::span<const std::uint8
   if (!header.more_fragments) q->total_payload = static_cast<std::uint16_t>(end);
   q->payload_held += payload.size();
   q->bytes += cost;
-  memory_used_ += cost;
+  charge(key.src, cost);
 
   if (!try_complete(*q, out)) return ReassemblyResult::incomplete;
   discard(key);
@@ -158,11 +161,28 @@ bool Reassembler::try_complete(Queue& q, Packet& out) const {
   return true;
 }
 
+std::size_t Reassembler::memory_used_by(Ipv4Address src) const {
+  const auto it = used_by_source_.find(src.value());
+  return it == used_by_source_.end() ? 0 : it->second;
+}
+
+void Reassembler::charge(std::uint32_t src, std::size_t cost) {
+  memory_used_ += cost;
+  used_by_source_[src] += cost;
+}
+
+void Reassembler::release(std::uint32_t src, std::size_t bytes) {
+  memory_used_ -= bytes;
+  const auto it = used_by_source_.find(src);
+  it->second -= bytes;
+  if (it->second == 0) used_by_source_.erase(it);
+}
+
 void Reassembler::discard(const Key& key) {
   auto it = queues_.find(key);
   if (it == queues_.end()) return;
   timers_.cancel(it->second.timer);
-  memory_used_ -= it->second.bytes;
+  release(key.src, it->second.bytes);
   queues_.erase(it);
 }
 
@@ -178,7 +198,7 @@ void Reassembler::expire(const Key& key) {
     first = q.first_header;
     first.insert(first.end(), payload0.begin(), payload0.end());
   }
-  memory_used_ -= q.bytes;
+  release(key.src, q.bytes);
   queues_.erase(it);  // the timer has fired: nothing to cancel
   // Last, with the queue gone: the handler may send ICMP, and that may loop back into add().
   if (on_timeout_) on_timeout_(first);

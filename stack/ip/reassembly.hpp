@@ -22,19 +22,23 @@ struct ReassemblyConfig {
   Duration timeout = 30s;
   // Bytes held in all incomplete datagrams (Linux's ipfrag_high_thresh); see memory_used().
   std::size_t memory_limit = 4 << 20;
+  // Of it, what the incomplete datagrams from one source address may hold: a flood of
+  // fragments from one host fills its own share and leaves the rest for everyone else.
+  std::size_t per_source_limit = 1 << 20;
   // Keys the hash of (src, dst, protocol, id), so a sender cannot aim its fragments at one
   // bucket; the Stack draws it from its seed.
   std::uint64_t hash_seed = 0;
 };
 
 enum class ReassemblyResult : std::uint8_t {
-  complete,    // the returned packet is the whole datagram
-  incomplete,  // held; waiting for more fragments
-  duplicate,   // an exact copy of a held fragment: ignored
-  overlap,     // overlapped a held fragment: the whole datagram was discarded
-  oversize,    // would exceed 65535 bytes (ping of death): the whole datagram was discarded
-  no_memory,   // the memory cap refused this fragment
-  malformed,   // a non-final fragment whose payload is not a multiple of 8
+  complete,      // the returned packet is the whole datagram
+  incomplete,    // held; waiting for more fragments
+  duplicate,     // an exact copy of a held fragment: ignored
+  overlap,       // overlapped a held fragment: the whole datagram was discarded
+  oversize,      // would exceed 65535 bytes (ping of death): the whole datagram was discarded
+  no_memory,     // the memory cap refused this fragment
+  source_limit,  // the fragment's source holds its whole share (per_source_limit)
+  malformed,     // a non-final fragment whose payload is not a multiple of 8
 };
 
 // Holds incomplete datagrams keyed by (src, dst, protocol, id); each has a timer in the stack's
@@ -62,6 +66,8 @@ class Reassembler {
   // and the fixed costs below. The fixed costs stand for the heap each fragment and datagram
   // takes beyond its bytes, so a flood of 8-byte fragments is capped as hard as one of big ones.
   std::size_t memory_used() const { return memory_used_; }
+  // Of memory_used(), what datagrams from `src` hold.
+  std::size_t memory_used_by(Ipv4Address src) const;
   static constexpr std::size_t fragment_overhead = 64;
   static constexpr std::size_t datagram_overhead = 256;
 
@@ -92,6 +98,8 @@ class Reassembler {
   // Checks `header`'s fragment against the held ones; nullopt if it may be stored.
   std::optional<ReassemblyResult> conflict(const Queue& q, const Repr& header,
                                            std::size_t end) const;
+  void charge(std::uint32_t src, std::size_t cost);
+  void release(std::uint32_t src, std::size_t bytes);
   void discard(const Key& key);
   void expire(const Key& key);
   bool try_complete(Queue& q, Packet& out) const;
@@ -101,6 +109,7 @@ class Reassembler {
   TimeoutFn on_timeout_;
   std::unordered_map<Key, Queue, KeyHash> queues_;
   std::size_t memory_used_ = 0;
+  std::unordered_map<std::uint32_t, std::size_t> used_by_source_;  // only sources holding bytes
 };
 
 }  // namespace tapir::ip

@@ -128,9 +128,12 @@ void Layer::listen_input(Listener& l, const ip::Delivery& d, const Repr& seg,
     stats.tcpListenDrops++;
     return;
   }
-  if (l.syn_queue.size() >= config_.max_syn_backlog) {
-    // RFC 4987 §3.6: with the SYN queue full, the SYN is answered with a cookie and nothing
-    // is kept, so a flood of SYNs from forged addresses cannot lock real clients out.
+  const bool source_full = half_open_from(l, t.remote) >= config_.max_syn_per_source;
+  if (source_full) stats.tcpSynPerSourceLimited++;
+  if (l.syn_queue.size() >= config_.max_syn_backlog || source_full) {
+    // RFC 4987 §3.6: with the SYN queue full (or this source's share of it), the SYN is
+    // answered with a cookie and nothing is kept, so a flood of SYNs from forged addresses
+    // cannot lock real clients out.
     if (config_.syn_cookies) {
       send_cookie(l, t, seg);
       return;
@@ -138,6 +141,7 @@ void Layer::listen_input(Listener& l, const ip::Delivery& d, const Repr& seg,
     stats.tcpListenDrops++;
     return;
   }
+  if (at_connection_limit()) return;
   Connection& c = create(t, l.options);
   c.listener = &l;
   l.syn_queue.push_back(&c);
@@ -232,6 +236,7 @@ void Layer::cookie_ack(Listener& l, const FourTuple& t, const Repr& seg,
     stats.tcpListenOverflows++;
     return;
   }
+  if (at_connection_limit()) return;
   stats.tcpSyncookiesRecv++;
   stats.tcpPassiveOpens++;
   context_.trace(tapir::Layer::tcp, [&] {
@@ -402,6 +407,7 @@ int Layer::connect(Endpoint& s, Ipv4Address remote, std::uint16_t port, Instant 
   }
   const FourTuple t{local, s.local_port, remote, port};
   if (find(t)) return EADDRINUSE;
+  if (at_connection_limit()) return ENOBUFS;
   s.local_addr = local;
   Connection& c = create(t, s.options);
   c.attached = true;
@@ -438,6 +444,18 @@ void Layer::close(Endpoint& s, bool abortive) {
     }
   }
   unbind(s);
+}
+
+std::size_t Layer::half_open_from(const Listener& l, Ipv4Address source) const {
+  return static_cast<std::size_t>(
+      std::count_if(l.syn_queue.begin(), l.syn_queue.end(),
+                    [source](const Connection* c) { return c->tuple().remote == source; }));
+}
+
+bool Layer::at_connection_limit() {
+  if (owned_.size() < config_.max_connections) return false;
+  context_.stats().tcpConnectionLimitDrops++;
+  return true;
 }
 
 Connection& Layer::create(const FourTuple& t, const UserOptions& options) {

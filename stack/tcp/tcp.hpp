@@ -34,7 +34,14 @@ struct Config {
   Duration fin_wait_2{60'000'000};  // tcp_fin_timeout, for orphaned connections only
   // RFC 5961 §7: challenge ACKs per connection per second (with a burst of the same).
   double challenge_acks_per_second = 10;
-  std::size_t max_syn_backlog = 256;           // half-open connections per listener (SYN queue)
+  std::size_t max_syn_backlog = 256;  // half-open connections per listener (SYN queue)
+  // Half-open connections one source address may hold in a listener's SYN queue: its further
+  // SYNs are answered with cookies (or dropped without them), so one host cannot fill the
+  // queue for everyone (RFC 4987 §3.1's per-source filtering, in the queue's own terms).
+  std::size_t max_syn_per_source = 64;
+  // Connection blocks alive at once, TIME-WAIT included: past it a SYN is dropped and connect()
+  // fails with ENOBUFS (a memory bound; Linux bounds them by tcp_mem and tcp_max_orphans).
+  std::size_t max_connections = 1'000'000;
   bool window_scaling = true;                  // RFC 7323 §2
   bool timestamps = true;                      // RFC 7323 §3
   bool sack = true;                            // RFC 2018: we send SACK-permitted and SACK blocks
@@ -138,6 +145,10 @@ class Layer {
   Listener* find_listener(Ipv4Address local, std::uint16_t port) const;
   bool port_in_use(std::uint16_t port, Ipv4Address addr, const Endpoint* except) const;
   std::uint16_t pick_ephemeral(Ipv4Address local, Ipv4Address remote, std::uint16_t remote_port);
+  // How many of `l`'s half-open connections come from `source` (Config::max_syn_per_source).
+  std::size_t half_open_from(const Listener& l, Ipv4Address source) const;
+  // Config::max_connections reached: counts the refusal.
+  bool at_connection_limit();
   Connection& create(const FourTuple& t, const UserOptions& options);
   void destroy(Connection& c);
   void bury() { graveyard_.clear(); }

@@ -41,3 +41,29 @@ TEST_CASE("a unicast echo request in a link-broadcast frame is answered, as Linu
   REQUIRE(sent.size() == 1);
   CHECK(sent[0].rfind_pdu<Tins::ICMP>().type() == Tins::ICMP::ECHO_REPLY);
 }
+
+TEST_CASE("with an echo rate set, replies past the burst wait for tokens and are counted",
+          "[icmp][limits]") {
+  StackConfig config;
+  config.icmp.echo_rate = 10;
+  config.icmp.echo_burst = 3;
+  Harness h(config);
+  for (std::uint16_t seq = 0; seq < 5; ++seq) h.inject(echo_request(1, seq, 8));
+  CHECK(h.take_bytes().size() == 3);
+  CHECK(h.stats().icmpInEchos == 5);
+  CHECK(h.stats().icmpOutEchoReps == 3);
+  CHECK(h.stats().icmpOutEchoRateLimited == 2);
+  h.advance(Duration{100'000});  // one token at 10 per second
+  h.inject(echo_request(1, 5, 8));
+  h.inject(echo_request(1, 6, 8));
+  CHECK(h.take_bytes().size() == 1);
+  CHECK(h.stats().icmpOutEchoRateLimited == 3);
+}
+
+TEST_CASE("by default an echo flood is answered in full, as Linux's icmp_ratemask does",
+          "[icmp][limits]") {
+  Harness h;
+  for (std::uint16_t seq = 0; seq < 200; ++seq) h.inject(echo_request(1, seq, 8));
+  CHECK(h.take_bytes().size() == 200);
+  CHECK(h.stats().icmpOutEchoRateLimited == 0);
+}

@@ -547,3 +547,33 @@ TEST_CASE("a header that disagrees with its bytes is refused", "[reassembly]") {
   CHECK(h.add(f) == ReassemblyResult::malformed);
   CHECK(h.idle());
 }
+
+TEST_CASE("one source's fragments hold at most its share, and others still get through",
+          "[reassembly][limits]") {
+  const auto flood = split({1480, 1480, 100}, Fields{.src = "10.0.0.66", .id = 1});
+  const auto more = split({1480, 100}, Fields{.src = "10.0.0.66", .id = 2});
+  const auto good = split({1480, 100}, Fields{.src = "10.0.0.1", .id = 1});
+  const std::size_t first_cost = 1480 + kHeader + kFragCost + kQueueCost;
+  const std::size_t next_cost = 1480 + kFragCost;
+  Harness h(ReassemblyConfig{
+      .timeout = 30s, .memory_limit = 1 << 20, .per_source_limit = first_cost + next_cost});
+  const Ipv4Address flooder = *Ipv4Address::parse("10.0.0.66");
+  const Ipv4Address other = *Ipv4Address::parse("10.0.0.1");
+  CHECK(h.add(flood[0], at_s(0)) == ReassemblyResult::incomplete);
+  CHECK(h.add(flood[1], at_s(0)) == ReassemblyResult::incomplete);
+  CHECK(h.reassembler.memory_used_by(flooder) == first_cost + next_cost);  // at its share
+  CHECK(h.add(more[0], at_s(0)) == ReassemblyResult::source_limit);
+  CHECK(h.add(flood[2], at_s(0)) == ReassemblyResult::source_limit);
+  // Another source is not held back by the first one's share.
+  CHECK(h.add(good[0], at_s(0)) == ReassemblyResult::incomplete);
+  CHECK(h.reassembler.memory_used_by(other) == first_cost);
+  CHECK(h.add(good[1], at_s(0)) == ReassemblyResult::complete);
+  CHECK(bytes_of(h.out) == whole(1580, Fields{.src = "10.0.0.1", .id = 1}));
+  CHECK(h.reassembler.memory_used_by(other) == 0);
+  CHECK(h.reassembler.memory_used() == first_cost + next_cost);
+  // When the flooder's datagram times out its share is free again.
+  h.timers.advance(at_s(30));
+  CHECK(h.idle());
+  CHECK(h.reassembler.memory_used_by(flooder) == 0);
+  CHECK(h.add(more[0], at_s(31)) == ReassemblyResult::incomplete);
+}

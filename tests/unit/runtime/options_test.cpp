@@ -156,3 +156,36 @@ TEST_CASE("the flag --syn-cookies takes on or off and refuses anything else", "[
   CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--syn-cookies", "1"}) ==
         "--syn-cookies: expected on or off, got \"1\"");
 }
+
+TEST_CASE("the flag --limit sets the stack's caps by key and refuses unknown keys and values",
+          "[options]") {
+  OptionParser parser("t", "test");
+  const auto none = parser.parse(words({"--tap", "t", "--ip", "10.0.0.2/24"})).host().limits;
+  CHECK_FALSE(none.arp_entries);
+  CHECK_FALSE(none.connections);
+  const auto set = parser
+                       .parse(words({"--tap", "t", "--ip", "10.0.0.2/24", "--limit",
+                                     "arp-entries=64,reasm-bytes=65536,reasm-bytes-per-source=4096",
+                                     "--limit", "syn-backlog=8,syn-per-source=2,connections=100"}))
+                       .host()
+                       .limits;
+  CHECK(set.arp_entries == 64U);
+  CHECK(set.reasm_bytes == 65536U);
+  CHECK(set.reasm_bytes_per_source == 4096U);
+  CHECK(set.syn_backlog == 8U);
+  CHECK(set.syn_per_source == 2U);
+  CHECK(set.connections == 100U);
+  CHECK_FALSE(set.arp_queue_bytes);
+  CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--limit", "sockets=5"}) ==
+        "--limit: expected KEY=N with KEY one of arp-entries, arp-queue-bytes, reasm-bytes, "
+        "reasm-bytes-per-source, syn-backlog, syn-per-source, connections, echo-rate, got "
+        "\"sockets=5\"");
+  CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--limit", "arp-entries=0"}) ==
+        "--limit: expected arp-entries=N with N from 1 to 16777216, got \"arp-entries=0\"");
+  CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--limit", "connections=-1"}) ==
+        "--limit: expected connections=N with N from 1 to 67108864, got \"connections=-1\"");
+  CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", "--limit", "syn-backlog"}) ==
+        "--limit: expected KEY=N with KEY one of arp-entries, arp-queue-bytes, reasm-bytes, "
+        "reasm-bytes-per-source, syn-backlog, syn-per-source, connections, echo-rate, got "
+        "\"syn-backlog\"");
+}

@@ -101,7 +101,7 @@ void TcpScript::send(const Send& s) {
   if (s.sack_permitted) tcp.sack_permitted();
   if (s.tsval) tcp.timestamp(*s.tsval, s.tsecr);
   if (s.wscale) tcp.winscale(*s.wscale);
-  Tins::IP ip(s.dst, kPeerIp);
+  Tins::IP ip(s.dst, s.src);
   ip.ttl(64);
   ip /= tcp;
   if (!s.payload.empty()) ip /= Tins::RawPDU(s.payload);

@@ -43,6 +43,7 @@ struct Send {
   std::uint16_t dst_port = 0;  // 0: the script's host_port
   std::string dst = kHostIp;
   std::string dst_mac = kHostMac.to_string();
+  std::string src = kPeerIp;  // another address on the peer's link plays another host
 };
 
 // A segment tapir sent, decoded by libtins (and its checksum checked independently).
