@@ -9,6 +9,7 @@
 
 #include "stack/socket/api.hpp"
 #include "stack/socket/user_values.hpp"
+#include "stack/tcp/info.hpp"
 
 namespace tapir::sock {
 
@@ -141,6 +142,20 @@ int Api::get_tcp_option(const StreamSocket& s, int level, int name, void* value,
     return 0;
   }
   switch (name) {
+    case TCP_INFO: {
+      // tcp(7): a shorter buffer gets the prefix and the length copied (Linux's
+      // do_tcp_getsockopt); no connection yet reads as CLOSED.
+      tcp::TcpInfo info{};
+      if (c) {
+        info = tcp::gather_info(*c);
+      } else {
+        info.state = s.endpoint.listener ? 10 : 7;  // TCP_LISTEN, TCP_CLOSE
+      }
+      const auto n = std::min<socklen_t>(*len, sizeof info);
+      std::memcpy(value, &info, static_cast<std::size_t>(n));
+      *len = n;
+      return 0;
+    }
     case TCP_CONGESTION: {
       // tcp(7): the name, NUL-padded to TCP_CA_NAME_MAX bytes, cut to the caller's length.
       char text[tcp_ca_name_max] = {};

@@ -1,0 +1,93 @@
+// TCP_INFO: gathering Linux's struct tcp_info from the connection, sender and receiver.
+#include "stack/tcp/info.hpp"
+
+#include <algorithm>
+
+#include "stack/tcp/connection.hpp"
+
+namespace tapir::tcp {
+
+namespace {
+
+// Linux's enum in include/net/tcp_states.h: ESTABLISHED = 1 ... CLOSING = 11.
+std::uint8_t linux_state(State s) {
+  switch (s) {
+    case State::established:
+      return 1;
+    case State::syn_sent:
+      return 2;
+    case State::syn_received:
+      return 3;
+    case State::fin_wait_1:
+      return 4;
+    case State::fin_wait_2:
+      return 5;
+    case State::time_wait:
+      return 6;
+    case State::closed:
+      return 7;
+    case State::close_wait:
+      return 8;
+    case State::last_ack:
+      return 9;
+    case State::listen:
+      return 10;
+    case State::closing:
+      return 11;
+  }
+  return 7;
+}
+
+std::uint32_t micros(Duration d) {
+  return static_cast<std::uint32_t>(std::max<std::int64_t>(d.count(), 0));
+}
+
+}  // namespace
+
+TcpInfo gather_info(const Connection& c) {
+  TcpInfo i{};
+  const Sender& snd = c.sender();
+  const Receiver& rcv = c.receiver();
+  const std::uint32_t mss = std::max<std::uint32_t>(snd.mss(), 1);
+  i.state = linux_state(c.state());
+  // CaState already uses Linux's TCP_CA_* numbers.
+  i.ca_state = static_cast<std::uint8_t>(snd.state());
+  i.retransmits = static_cast<std::uint8_t>(std::min(c.rto().backoffs(), 255U));
+  i.backoff = i.retransmits;
+  if (c.timestamps()) i.options |= tcpi_opt_timestamps;
+  if (c.sack_permitted()) i.options |= tcpi_opt_sack;
+  if (c.window_scaling()) {
+    i.options |= tcpi_opt_wscale;
+    i.snd_wscale = c.send_scale() & 0xf;
+    i.rcv_wscale = c.receive_scale() & 0xf;
+  }
+  i.rto = micros(c.rto().rto());
+  i.snd_mss = snd.mss();
+  i.rcv_mss = rcv.mss();
+  i.advmss = rcv.mss();
+  i.unacked = static_cast<std::uint32_t>((snd.flight() + mss - 1) / mss);
+  if (const auto srtt = c.rto().srtt()) {
+    i.rtt = micros(*srtt);
+    i.rttvar = micros(c.rto().rttvar());
+  }
+  if (const auto m = snd.min_rtt()) i.min_rtt = micros(*m);
+  i.snd_cwnd = snd.congestion().cwnd() / mss;
+  i.snd_ssthresh = snd.congestion().ssthresh() / mss;
+  i.reordering = 3;  // RFC 5681's duplicate-ACK threshold
+  i.rcv_space = static_cast<std::uint32_t>(rcv.buffer_limit());
+  i.rcv_ssthresh = static_cast<std::uint32_t>(rcv.buffer_limit());
+  if (synchronized(c.state())) {
+    // RFC 4898: acknowledged and received octets, the SYN and FIN not counted.
+    const std::uint64_t acked =
+        snd.syn_acked() ? static_cast<std::uint32_t>(snd.una() - (snd.iss() + 1)) : 0;
+    i.bytes_acked = snd.fin_acked() && acked > 0 ? acked - 1 : acked;
+    i.bytes_received = static_cast<std::uint32_t>(rcv.nxt() - (rcv.irs() + 1));
+    if (rcv.fin_received() && i.bytes_received > 0) --i.bytes_received;
+  }
+  i.delivered = static_cast<std::uint32_t>(snd.delivered());
+  i.notsent_bytes = static_cast<std::uint32_t>(snd.unsent());
+  i.snd_wnd = snd.window();
+  return i;
+}
+
+}  // namespace tapir::tcp
