@@ -147,7 +147,7 @@ int Api::get_tcp_option(const StreamSocket& s, int level, int name, void* value,
       // do_tcp_getsockopt); no connection yet reads as CLOSED.
       tcp::TcpInfo info{};
       if (c) {
-        info = tcp::gather_info(*c);
+        info = tcp::gather_info(*c, context_.now());
       } else {
         info.state = s.endpoint.listener ? 10 : 7;  // TCP_LISTEN, TCP_CLOSE
       }

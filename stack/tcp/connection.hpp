@@ -70,6 +70,21 @@ std::uint8_t receive_scale_for(std::size_t rcvbuf);
 // (input.cpp), the user calls (connection.cpp), building and sending segments (output.cpp)
 // and what each timer does when it fires (timeouts.cpp). The sender and receiver decide what
 // to send and accept; this class sends and acts on it.
+// What one connection sent and received, for TCP_INFO (Linux's tcpi_segs_out ... and
+// RFC 4898's tcpEStatsPerfSegsOut, ...). Segments count with their retransmissions.
+struct SegmentCounts {
+  std::uint32_t segs_out = 0;
+  std::uint32_t segs_in = 0;
+  std::uint32_t data_segs_out = 0;
+  std::uint32_t data_segs_in = 0;
+  std::uint32_t total_retrans = 0;  // segments sent again
+  std::uint64_t bytes_sent = 0;     // payload bytes, retransmissions included
+  std::uint64_t bytes_retrans = 0;
+  std::optional<Instant> last_data_sent;
+  std::optional<Instant> last_data_recv;
+  std::optional<Instant> last_ack_recv;
+};
+
 class Connection {
  public:
   Connection(Layer& layer, const FourTuple& tuple, const UserOptions& options);
@@ -141,6 +156,7 @@ class Connection {
   const Sender& sender() const { return sender_; }
   const Receiver& receiver() const { return receiver_; }
   const RtoEstimator& rto() const { return sender_.rto(); }
+  const SegmentCounts& counts() const { return counts_; }
   std::uint32_t send_window() const { return sender_.window(); }
   SeqNum snd_una() const { return sender_.una(); }
   SeqNum rcv_nxt() const { return receiver_.nxt(); }
@@ -231,6 +247,7 @@ class Connection {
   Sender sender_;
   Receiver receiver_;
   TimerSet timers_;
+  SegmentCounts counts_;
 
   bool orphaned_ = false;  // the socket closed; nobody will read what arrives
   unsigned retries_ = 0;   // retransmissions of the current segment (RFC 1122 §4.2.3.5)

@@ -2,6 +2,8 @@
 #include "stack/tcp/info.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <optional>
 
 #include "stack/tcp/connection.hpp"
 
@@ -42,9 +44,16 @@ std::uint32_t micros(Duration d) {
   return static_cast<std::uint32_t>(std::max<std::int64_t>(d.count(), 0));
 }
 
+// Linux's tcpi_last_*: milliseconds since the event; 0 for one that never happened.
+std::uint32_t millis_since(std::optional<Instant> then, Instant now) {
+  if (!then) return 0;
+  return static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - *then).count());
+}
+
 }  // namespace
 
-TcpInfo gather_info(const Connection& c) {
+TcpInfo gather_info(const Connection& c, Instant now) {
   TcpInfo i{};
   const Sender& snd = c.sender();
   const Receiver& rcv = c.receiver();
@@ -84,6 +93,21 @@ TcpInfo gather_info(const Connection& c) {
     i.bytes_received = static_cast<std::uint32_t>(rcv.nxt() - (rcv.irs() + 1));
     if (rcv.fin_received() && i.bytes_received > 0) --i.bytes_received;
   }
+  // Segments, as Linux counts them: what the scoreboard holds SACKed or deemed lost.
+  i.sacked = snd.scoreboard().sacked_bytes() / mss;
+  i.lost = snd.scoreboard().lost_bytes() / mss;
+  const SegmentCounts& n = c.counts();
+  i.total_retrans = n.total_retrans;
+  i.segs_out = n.segs_out;
+  i.segs_in = n.segs_in;
+  i.data_segs_out = n.data_segs_out;
+  i.data_segs_in = n.data_segs_in;
+  i.bytes_sent = n.bytes_sent;
+  i.bytes_retrans = n.bytes_retrans;
+  i.last_data_sent = millis_since(n.last_data_sent, now);
+  i.last_data_recv = millis_since(n.last_data_recv, now);
+  i.last_ack_recv = millis_since(n.last_ack_recv, now);
+  i.pmtu = static_cast<std::uint32_t>(snd.mss()) + 40;  // the MSS plus IP and TCP headers
   i.delivered = static_cast<std::uint32_t>(snd.delivered());
   i.notsent_bytes = static_cast<std::uint32_t>(snd.unsent());
   i.snd_wnd = snd.window();

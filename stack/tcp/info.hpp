@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "stack/core/time.hpp"
+
 namespace tapir::tcp {
 
 class Connection;
@@ -73,7 +75,8 @@ inline constexpr std::uint8_t tcpi_opt_timestamps = 1;
 inline constexpr std::uint8_t tcpi_opt_sack = 2;
 inline constexpr std::uint8_t tcpi_opt_wscale = 4;
 
-// What TCP_INFO reports for `c`; a socket without a connection reports all zeros (CLOSED).
-TcpInfo gather_info(const Connection& c);
+// What TCP_INFO reports for `c` at `now`; a socket without a connection reports all zeros
+// (CLOSED).
+TcpInfo gather_info(const Connection& c, Instant now);
 
 }  // namespace tapir::tcp

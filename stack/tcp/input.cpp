@@ -16,6 +16,12 @@ constexpr Duration paws_idle_limit{24LL * 24 * 3600 * 1'000'000};
 
 void Connection::segment_arrives(const Repr& arrived, std::span<const std::uint8_t> payload,
                                  Instant now) {
+  counts_.segs_in++;
+  if (!payload.empty()) {
+    counts_.data_segs_in++;
+    counts_.last_data_recv = now;
+  }
+  if (arrived.has(flag::ack)) counts_.last_ack_recv = now;
   if (state_ == State::syn_sent) {
     syn_sent_arrives(arrived, now);
     return;

@@ -49,8 +49,16 @@ void Connection::send_segment(std::uint8_t flags, SeqNum seq, std::size_t data_o
   const bool retransmission = seq < sender_.max() && (len > 0 || syn || (flags & flag::fin));
   if (retransmission) {
     stats.tcpRetransSegs++;
+    counts_.total_retrans++;
+    counts_.bytes_retrans += len;
   } else {
     stats.tcpOutSegs++;
+  }
+  counts_.segs_out++;
+  if (len > 0) {
+    counts_.data_segs_out++;
+    counts_.bytes_sent += len;
+    counts_.last_data_sent = now;
   }
   if (r.has(flag::ack)) {
     receiver_.ack_sent();

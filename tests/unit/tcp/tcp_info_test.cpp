@@ -83,7 +83,9 @@ TEST_CASE("TCP_INFO on a connection: state, MSS, options, bytes acknowledged and
   info = read_info(api, fd);
   CHECK(info.unacked == 2);
   CHECK(info.notsent_bytes == 0);
-  peer.run(Duration{20'000});  // the ACK comes back 20 ms later
+  // The ACK comes back 5 ms later: before the tail loss probe (at least 10 ms, RFC 8985 §7.2)
+  // would resend the segment and, by Karn's rule, leave it untimed.
+  peer.run(Duration{5'000});
   peer.ack(1500);
   peer.data(Bytes(300, 0x11));
   info = read_info(api, fd);
@@ -93,4 +95,32 @@ TEST_CASE("TCP_INFO on a connection: state, MSS, options, bytes acknowledged and
   CHECK(info.rtt > 0);
   CHECK(info.min_rtt > 0);
   CHECK(info.snd_cwnd > 0);
+  CHECK(info.data_segs_out == 2);  // 1000 + 500 bytes at MSS 1000
+  CHECK(info.bytes_sent == 1500);
+  CHECK(info.data_segs_in == 1);
+  CHECK(info.total_retrans == 0);
+  CHECK(info.last_data_sent == 5);  // milliseconds ago
+  CHECK(info.last_data_recv == 0);
+}
+
+TEST_CASE("TCP_INFO counts retransmissions and what the scoreboard holds lost",
+          "[tcp][socket][tcp_info]") {
+  Harness h;
+  TcpPeer peer(h);
+  PeerSyn syn;
+  syn.mss = 1000;
+  syn.sack = true;
+  const int fd = peer.open(syn, [&](int s) { peer.set_int(s, IPPROTO_TCP, TCP_NODELAY, 1); });
+  auto& api = peer.api();
+  REQUIRE(peer.write(fd, Bytes(1000, 0x5a)) == 1000);
+  peer.take();
+  // Nothing comes back: the retransmission timer (or the tail loss probe first) resends it.
+  peer.run(Duration{3'000'000});
+  const auto resent = peer.take();
+  REQUIRE_FALSE(resent.empty());
+  const tcp::TcpInfo info = read_info(api, fd);
+  CHECK(info.total_retrans == resent.size());
+  CHECK(info.bytes_retrans == 1000 * resent.size());
+  CHECK(info.data_segs_out == 1 + resent.size());
+  CHECK(info.unacked == 1);
 }
