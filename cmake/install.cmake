@@ -9,7 +9,7 @@ install(TARGETS tapir tapir_shared EXPORT tapirTargets
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(TARGETS tapir-preload LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(TARGETS tapird tapir-run tapir-ping tapir-traceroute tapir-udp-echo tapir-broadcast
+install(TARGETS tapird tapirctl tapir-run tapir-ping tapir-traceroute tapir-udp-echo tapir-broadcast
                 tapir-sniff tapir-mcast-send tapir-mcast-recv tapir-tcp-echo tapir-httpd tapir-bulk
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/API.md

@@ -321,6 +321,19 @@ void set_stats(CommonFlagState& s, std::string_view, std::string_view) {
   s.options.stats = true;
 }
 
+void set_name(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  // The name becomes a file name in /run/tapir: no '/', no leading '.', printable.
+  bool ok = !value.empty() && value.size() <= 64 && value.front() != '.';
+  for (char c : value) ok = ok && std::isgraph(static_cast<unsigned char>(c)) && c != '/';
+  if (!ok)
+    fail(flag, OptionParser::expected("a name of 1..64 printable characters, no '/'", value));
+  s.options.name = std::string(value);
+}
+
+void set_no_ctl(CommonFlagState& s, std::string_view, std::string_view) {
+  s.options.no_ctl = true;
+}
+
 void set_help(CommonFlagState& s, std::string_view, std::string_view) {
   s.options.help = true;
 }
@@ -355,6 +368,9 @@ constexpr CommonFlag kCommonFlags[] = {
     {"--trace", "LAYERS", "print one line per decision of LAYERS (eth,arp,ip,icmp,... or all)",
      add_trace},
     {"--stats", "", "print counters on exit (SIGUSR1 prints them any time)", set_stats},
+    {"--name", "NAME", "control socket /run/tapir/NAME.sock for tapirctl (default PROGRAM-PID)",
+     set_name},
+    {"--no-ctl", "", "no control socket", set_no_ctl},
     {"--help", "", "show this help", set_help},
 };
 

@@ -18,6 +18,8 @@
 #include "drivers/fault_injector.hpp"
 #include "drivers/pcap_recorder.hpp"
 #include "drivers/tap.hpp"
+#include "runtime/control/commands.hpp"
+#include "runtime/control/server.hpp"
 #include "runtime/socket_api.hpp"
 
 namespace tapir::runtime {
@@ -134,6 +136,14 @@ Host::Host(StackConfig config) : stack_(std::make_unique<Stack>(config)) {
 }
 
 Host::Host(const HostOptions& options) : Host(stack_config_from(options)) {
+  if (!options.no_ctl) {
+    const std::string name = options.name ? *options.name
+                                          : std::string(program_invocation_short_name) + "-" +
+                                                std::to_string(::getpid());
+    control_ = std::make_unique<ControlServer>(
+        kControlDir, name,
+        [this](const std::string& request) { return answer_control(*this, request); });
+  }
   if (options.trace_layers != 0) set_trace(options.trace_layers, write_line_to_stderr);
   std::shared_ptr<PcapFile> pcap;
   if (options.pcap) {
@@ -341,6 +351,9 @@ void Host::run() {
     fds.push_back(pollfd{port.driver->fd(), POLLIN, 0});
     polled.push_back(&port);
   }
+  // Last: the control socket, served here so no second thread touches the stack.
+  const std::size_t ports_end = fds.size();
+  if (control_) fds.push_back(pollfd{control_->fd(), POLLIN, 0});
 
   try {
     while (!stopping_.load(std::memory_order_relaxed)) {
@@ -371,7 +384,8 @@ void Host::run() {
         std::uint64_t count = 0;
         (void)!::read(wake_fd_, &count, sizeof count);
       }
-      for (std::size_t i = 1; i < fds.size(); ++i) {
+      if (control_ && (fds[ports_end].revents & POLLIN)) control_->serve_one();
+      for (std::size_t i = 1; i < ports_end; ++i) {
         if (fds[i].revents & POLLNVAL) {
           throw std::runtime_error(polled[i - 1]->driver->name() + ": its descriptor was closed");
         }

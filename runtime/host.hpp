@@ -30,6 +30,8 @@ class FaultInjector;
 
 namespace tapir::runtime {
 
+class ControlServer;
+
 // What the ready line and a person need to know about one interface.
 struct InterfaceInfo {
   std::string name;
@@ -209,6 +211,7 @@ class Host {
   std::vector<std::pair<std::string, const FaultInjector*>> faults_;
   Duration fault_latency_{0};  // the longest a --fault injector holds a frame
   tapir::Host* owner_ = nullptr;
+  std::unique_ptr<ControlServer> control_;  // --name/--no-ctl; polled by run()
 };
 
 }  // namespace tapir::runtime

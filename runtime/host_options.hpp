@@ -54,6 +54,8 @@ struct HostOptions {
   std::optional<LinkConfig> fault;     // --fault SPEC, both ways; Host derives per-link seeds
   std::uint32_t trace_layers = 0;      // --trace, a Trace::bit mask
   bool stats = false;                  // --stats
+  std::optional<std::string> name;     // --name NAME: the control socket /run/tapir/NAME.sock
+  bool no_ctl = false;                 // --no-ctl: no control socket
   bool help = false;                   // --help was given (parse_or_exit handles it)
 };
 

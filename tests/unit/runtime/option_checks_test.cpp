@@ -63,7 +63,8 @@ TEST_CASE("--help lists every common flag, and each one it lists is a flag the p
   CHECK(listed == std::vector<std::string>{"--tap", "--packet", "--ip", "--mac", "--mtu", "--gw",
                                            "--route", "--forward", "--igmp-version", "--msl",
                                            "--congestion", "--syn-cookies", "--limit", "--pcap",
-                                           "--fault", "--trace", "--stats", "--help"});
+                                           "--fault", "--trace", "--stats", "--name", "--no-ctl",
+                                           "--help"});
   for (const std::string& flag : listed) {
     INFO(flag);
     CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", flag + "=x"})
