@@ -7,14 +7,38 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
 
-constexpr const char* kDir = "/run/tapir";
+// Where the programs put their sockets (runtime/control/server.cpp's control_dir()).
+std::string control_dir() {
+  const char* dir = std::getenv("TAPIR_CTL_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/run/tapir";
+}
+
+constexpr const char* kUsage =
+    "usage: tapirctl [-n NAME] COMMAND\n"
+    "  list                       the running tapir programs (their --name)\n"
+    "  stats [-w [SECONDS]]       MIB counters; -w: every SECONDS (1), what changed, as deltas\n"
+    "  neigh                      the ARP cache, as ip neigh\n"
+    "  route [show]               the routing table, as ip route\n"
+    "  route add PREFIX via GW    add a route (PREFIX may be default)\n"
+    "  route del PREFIX           remove one\n"
+    "  addr                       interfaces, as ip addr\n"
+    "  ss                         TCP and UDP sockets, as ss -tuna, with TCP's cwnd, rtt, rto\n"
+    "  trace LAYERS on|off        switch --trace LAYERS at run time (lines on its stderr)\n"
+    "  ping                       is it answering?\n"
+    "NAME may be left out when one program runs.\n";
 
 int fail(const std::string& message) {
   std::cerr << "tapirctl: " << message << "\n";
@@ -25,7 +49,7 @@ int fail(const std::string& message) {
 int connect_to(const std::string& name) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  const std::string path = std::string(kDir) + "/" + name + ".sock";
+  const std::string path = control_dir() + "/" + name + ".sock";
   if (path.size() >= sizeof addr.sun_path) {
     errno = ENAMETOOLONG;
     return -1;
@@ -46,7 +70,7 @@ int connect_to(const std::string& name) {
 // nobody listens on is left by a program that died; it is removed.
 std::vector<std::string> running_programs() {
   std::vector<std::string> names;
-  DIR* dir = ::opendir(kDir);
+  DIR* dir = ::opendir(control_dir().c_str());
   if (dir == nullptr) return names;
   while (const dirent* e = ::readdir(dir)) {
     std::string file = e->d_name;
@@ -58,7 +82,7 @@ std::vector<std::string> running_programs() {
     const std::string name = file.substr(0, file.size() - suffix.size());
     const int fd = connect_to(name);
     if (fd < 0) {
-      if (errno == ECONNREFUSED) (void)::unlink((std::string(kDir) + "/" + file).c_str());
+      if (errno == ECONNREFUSED) (void)::unlink((control_dir() + "/" + file).c_str());
       continue;
     }
     ::close(fd);
@@ -69,6 +93,62 @@ std::vector<std::string> running_programs() {
   return names;
 }
 
+// Sends `request` to `name`, returns its reply; false (message on stderr) when it cannot.
+bool ask(const std::string& name, const std::string& request, std::string& reply) {
+  const int fd = connect_to(name);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ECONNREFUSED) {
+      fail("no tapir program named " + name + " is running (tapirctl list shows those that are)");
+    } else {
+      fail(name + ": " + std::strerror(errno));
+    }
+    return false;
+  }
+  const std::string line = request + "\n";
+  if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
+    fail(name + ": " + std::strerror(errno));
+    ::close(fd);
+    return false;
+  }
+  reply.clear();
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+    reply.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return true;
+}
+
+// "name value" lines (tapirctl stats) as a map.
+std::map<std::string, std::uint64_t> counters_of(const std::string& reply) {
+  std::map<std::string, std::uint64_t> counters;
+  std::istringstream in(reply);
+  std::string name;
+  for (std::uint64_t value = 0; in >> name >> value;) counters[name] = value;
+  return counters;
+}
+
+// stats -w: every `interval` seconds, the counters that moved and by how much, until the
+// program goes away (or tapirctl is interrupted).
+int watch(const std::string& name, double interval) {
+  std::string reply;
+  if (!ask(name, "stats", reply)) return 1;
+  auto before = counters_of(reply.substr(reply.find('\n') + 1));
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(interval));
+    if (!ask(name, "stats", reply)) return 1;
+    const auto now = counters_of(reply.substr(reply.find('\n') + 1));
+    std::cout << "--- " << interval << " s\n";
+    for (const auto& [counter, value] : now) {
+      const auto it = before.find(counter);
+      const std::uint64_t old = it == before.end() ? 0 : it->second;
+      if (value != old) std::cout << counter << " +" << value - old << " (" << value << ")\n";
+    }
+    std::cout.flush();
+    before = now;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,19 +156,19 @@ int main(int argc, char** argv) {
   std::vector<std::string> words;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "-n" || arg == "--name") {
+    if (words.empty() && (arg == "-n" || arg == "--name")) {
       if (i + 1 >= argc) return fail(arg + " needs a NAME");
       name = argv[++i];
-    } else if (arg == "-h" || arg == "--help") {
-      std::cout << "usage: tapirctl [-n NAME] list|stats|ping\n";
+    } else if (words.empty() && (arg == "-h" || arg == "--help")) {
+      std::cout << kUsage;
       return 0;
     } else if (words.empty() && !arg.empty() && arg[0] == '-') {
-      return fail("unknown option " + arg);
+      return fail("unknown option " + arg + " (tapirctl --help lists them)");
     } else {
       words.push_back(arg);
     }
   }
-  if (words.empty()) return fail("no command; try tapirctl list");
+  if (words.empty()) return fail("no command (tapirctl --help lists them)");
   if (words[0] == "list") {
     if (words.size() != 1) return fail("list takes no arguments");
     for (const std::string& n : running_programs()) std::cout << n << "\n";
@@ -96,7 +176,8 @@ int main(int argc, char** argv) {
   }
   if (name.empty()) {
     const std::vector<std::string> names = running_programs();
-    if (names.empty()) return fail("no tapir program is running (nothing in /run/tapir)");
+    if (names.empty())
+      return fail("no tapir program is running (nothing in " + control_dir() + ")");
     if (names.size() > 1) {
       std::string all;
       for (const std::string& n : names) all += (all.empty() ? "" : ", ") + n;
@@ -104,21 +185,23 @@ int main(int argc, char** argv) {
     }
     name = names[0];
   }
-  const int fd = connect_to(name);
-  if (fd < 0) return fail(name + ": " + std::strerror(errno));
+  if (words[0] == "stats" && words.size() >= 2 && words[1] == "-w") {
+    double interval = 1.0;
+    if (words.size() == 3) {
+      char* end = nullptr;
+      interval = std::strtod(words[2].c_str(), &end);
+      if (*end != '\0' || !(interval >= 0.1 && interval <= 3600)) {
+        return fail("stats -w: expected SECONDS from 0.1 to 3600, got \"" + words[2] + "\"");
+      }
+    } else if (words.size() > 3) {
+      return fail("usage: stats [-w [SECONDS]]");
+    }
+    return watch(name, interval);
+  }
   std::string request;
   for (const std::string& w : words) request += (request.empty() ? "" : " ") + w;
-  request += "\n";
-  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-      static_cast<ssize_t>(request.size())) {
-    return fail(name + ": " + std::strerror(errno));
-  }
   std::string reply;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
-    reply.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
+  if (!ask(name, request, reply)) return 1;
   if (reply.rfind("error: ", 0) == 0) {
     std::cerr << "tapirctl: " << name << ": " << reply.substr(7);
     return 1;

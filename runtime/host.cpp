@@ -140,9 +140,18 @@ Host::Host(const HostOptions& options) : Host(stack_config_from(options)) {
     const std::string name = options.name ? *options.name
                                           : std::string(program_invocation_short_name) + "-" +
                                                 std::to_string(::getpid());
-    control_ = std::make_unique<ControlServer>(
-        kControlDir, name,
-        [this](const std::string& request) { return answer_control(*this, request); });
+    try {
+      control_ = std::make_unique<ControlServer>(
+          control_dir(), name,
+          [this](const std::string& request) { return answer_control(*this, request); });
+    } catch (const std::system_error& e) {
+      // A name asked for is a promise to tapirctl users: not keeping it is an error. The
+      // default one is a convenience: without it (no /run/tapir for this user, say) the
+      // program still runs, and says so once.
+      if (options.name) throw;
+      std::fprintf(stderr, "%s: no control socket (%s); tapirctl will not see this program\n",
+                   program_invocation_short_name, e.what());
+    }
   }
   if (options.trace_layers != 0) set_trace(options.trace_layers, write_line_to_stderr);
   std::shared_ptr<PcapFile> pcap;
@@ -227,6 +236,10 @@ NetifId Host::add_interface(std::unique_ptr<Driver> driver, const NetifConfig& c
   return id;
 }
 
+void Host::enable_trace(std::uint32_t layer_mask) {
+  set_trace(layer_mask, write_line_to_stderr);
+}
+
 void Host::set_trace(std::uint32_t layer_mask, Trace::Sink sink) {
   std::lock_guard lock(mutex_);
   stack_->trace().set_sink(std::move(sink));
@@ -258,6 +271,7 @@ void Host::stop() {
   const std::uint64_t one = 1;
   (void)!::write(wake_fd_, &one, sizeof one);
   thread_.join();
+  control_.reset();  // the loop served it; its socket file goes now, not at some later delete
   socket_api::host_stopped(*this);
 }
 

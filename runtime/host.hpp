@@ -68,6 +68,8 @@ class Host {
   NetifId add_interface(std::unique_ptr<Driver> driver, const NetifConfig& config);
   // Switches trace lines of `layer_mask` (Trace::bit) on; `sink` receives each line.
   void set_trace(std::uint32_t layer_mask, Trace::Sink sink);
+  // Sets the traced layers to `layer_mask`, each line to stderr (tapirctl trace).
+  void enable_trace(std::uint32_t layer_mask);
 
   // Called under the Host lock whenever what poll() would say of a socket may have changed:
   // after each loop pass that handled a frame or a timer, after each with_stack() call and after

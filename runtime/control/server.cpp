@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
@@ -20,6 +21,11 @@ constexpr std::size_t kMaxRequest = 4096;  // a longer line is answered with an 
 }
 
 }  // namespace
+
+std::string control_dir() {
+  const char* dir = std::getenv("TAPIR_CTL_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/run/tapir";
+}
 
 ControlServer::ControlServer(const std::string& dir, const std::string& name, Handler handler)
     : path_(dir + "/" + name + ".sock"), handler_(std::move(handler)) {

@@ -30,7 +30,8 @@ class ControlServer {
   Handler handler_;
 };
 
-// The directory control sockets live in.
-inline constexpr const char* kControlDir = "/run/tapir";
+// The directory control sockets live in: $TAPIR_CTL_DIR if set (tests, users without
+// /run/tapir), else /run/tapir. tapirctl looks in the same place.
+std::string control_dir();
 
 }  // namespace tapir::runtime

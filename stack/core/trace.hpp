@@ -24,6 +24,7 @@ class Trace {
   static std::string_view name(Layer layer);
 
   void enable(std::uint32_t layer_mask) { mask_ = layer_mask; }
+  std::uint32_t enabled() const { return mask_; }
   void set_sink(Sink sink) { sink_ = std::move(sink); }
   bool on(Layer layer) const { return (mask_ & bit(layer)) != 0 && sink_; }
   // Emits "<time> <layer> <text>"; call only when on(layer), so formatting costs nothing else.

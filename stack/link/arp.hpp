@@ -74,6 +74,11 @@ class Cache {
   void add_permanent(NetifId netif, Ipv4Address ip, MacAddress mac);
 
   const Entry* find(NetifId netif, Ipv4Address ip) const;
+  // f(netif, ip, entry) for every entry, in no particular order (tapirctl neigh).
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [key, entry] : table_) f(key.first, key.second, entry);
+  }
   std::size_t size() const { return table_.size(); }
   std::size_t pending_bytes() const { return pending_total_; }
   const Config& config() const { return config_; }

@@ -129,6 +129,17 @@ class Layer {
   void owe_ack(Connection& c);
 
   std::size_t connection_count() const { return owned_.size(); }
+  // f(connection) and f(listener) for each, in no particular order (tapirctl ss).
+  template <typename F>
+  void for_each_connection(F&& f) const {
+    for (const auto& [key, c] : owned_) f(*c);
+  }
+  template <typename F>
+  void for_each_listener(F&& f) const {
+    for (const auto& [port, list] : listeners_) {
+      for (const auto& l : list) f(*l);
+    }
+  }
   Connection* find(const FourTuple& t) const;
 
  private:

@@ -57,6 +57,13 @@ class Layer {
            std::span<const std::uint8_t> data, const ip::SendOptions& options);
 
   std::size_t bound_ports() const { return by_port_.size(); }
+  // f(endpoint) for every bound endpoint, in no particular order (tapirctl ss).
+  template <typename F>
+  void for_each_endpoint(F&& f) const {
+    for (const auto& [port, list] : by_port_) {
+      for (const Endpoint* e : list) f(*e);
+    }
+  }
 
  private:
   bool conflicts(const Endpoint& e, Ipv4Address addr, std::uint16_t port) const;

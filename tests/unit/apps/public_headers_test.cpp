@@ -12,8 +12,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The source tree: this file is tests/unit/apps/public_headers_test.cpp in it.
-const fs::path kSource = fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path();
+// The source tree, from CMake: __FILE__ is relative to the build directory when ccache's
+// CCACHE_BASEDIR rewrites paths, so it cannot be climbed from.
+const fs::path kSource = TAPIR_SOURCE_DIR;
 
 // What each #include line of the C++ files under `dir` names: "<tapir/host.hpp>", "\"x.hpp\"".
 std::vector<std::pair<fs::path, std::string>> includes_under(const fs::path& dir) {
