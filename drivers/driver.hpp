@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "stack/core/address.hpp"
 #include "stack/core/time.hpp"
@@ -43,6 +44,10 @@ class Driver {
   // Frames transmit() could not send (device full, too big, no peer). Decorators add their
   // inner driver's count, so the owner reads one number per interface.
   virtual std::uint64_t tx_dropped() const { return tx_dropped_; }
+  // The driver's own counters beyond tx_dropped() (a TAP's offload counters), as name and
+  // value; decorators pass their inner driver's on.
+  using CounterFn = std::function<void(std::string_view name, std::uint64_t value)>;
+  virtual void for_each_counter(const CounterFn& /*f*/) const {}
 
   // For drivers without an fd: `wake` is called (from whatever thread transmits into this
   // driver) when a frame is queued for it, so an owner sleeping until next_deadline() can

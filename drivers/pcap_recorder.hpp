@@ -48,6 +48,7 @@ class PcapRecorder final : public Driver {
   std::string name() const override { return inner_->name(); }
   bool gone() const override { return inner_->gone(); }
   std::uint64_t tx_dropped() const override { return inner_->tx_dropped(); }
+  void for_each_counter(const CounterFn& f) const override { inner_->for_each_counter(f); }
   void set_wakeup(std::function<void()> wake) override { inner_->set_wakeup(std::move(wake)); }
 
   Driver& inner() { return *inner_; }

@@ -246,6 +246,12 @@ void set_syn_cookies(CommonFlagState& s, std::string_view flag, std::string_view
   s.options.syn_cookies = value == "on";
 }
 
+// TAP offloads (IFF_VNET_HDR, TUNSETOFFLOAD): on by default; off keeps one frame per packet.
+void set_offload(CommonFlagState& s, std::string_view flag, std::string_view value) {
+  if (value != "on" && value != "off") fail(flag, OptionParser::expected("on or off", value));
+  s.options.offload = value == "on";
+}
+
 // The caps a flood runs into, each with its counter (docs/ROBUSTNESS.md, "Caps"). Names as
 // the key of --limit, the bound a value may take, and where it goes.
 struct LimitKey {
@@ -357,6 +363,10 @@ constexpr CommonFlag kCommonFlags[] = {
      set_congestion},
     {"--syn-cookies", "on|off",
      "answer SYNs with SYN cookies when a SYN queue is full (default on)", set_syn_cookies},
+    {"--offload", "on|off",
+     "take the kernel's TCP super-frames and partial checksums on a TAP (default on, but off"
+     " with --forward or --fault)",
+     set_offload},
     {"--limit", "KEY=N,...",
      "caps: arp-entries, arp-queue-bytes, reasm-bytes, reasm-bytes-per-source, syn-backlog, "
      "syn-per-source, connections,"

@@ -169,7 +169,11 @@ Host::Host(const HostOptions& options) : Host(stack_config_from(options)) {
     std::optional<MacAddress> mac = itf.mac;
     if (itf.kind == InterfaceOptions::Kind::tap) {
       // A TAP we create gets the MTU asked for, so Linux sends frames as large as we take.
-      driver = std::make_unique<TapDriver>(itf.device, itf.mtu.value_or(0));
+      // Offloads by default, but not for a router (a super-frame would need segmenting in
+      // software before it left on a 1500-byte link; tapir does not do that yet) nor under
+      // --fault (the injector models a wire, where a loss takes one packet, not forty).
+      const bool offload = options.offload.value_or(!options.forward && !options.fault);
+      driver = std::make_unique<TapDriver>(itf.device, itf.mtu.value_or(0), offload);
       mtu = itf.mtu.value_or(1500);
     } else {
       auto packet = std::make_unique<PacketDriver>(itf.device);
@@ -432,6 +436,9 @@ void Host::print_stats(std::ostream& out) {
     if (const std::uint64_t dropped = port.driver->tx_dropped(); dropped != 0) {
       out << stack_->netif(port.netif).name << ".txDropped " << dropped << '\n';
     }
+    port.driver->for_each_counter([&](std::string_view name, std::uint64_t value) {
+      if (value != 0) out << stack_->netif(port.netif).name << '.' << name << ' ' << value << '\n';
+    });
   }
   for (const auto& [name, injector] : faults_) {
     print_faults(out, name, "Rx", injector->rx_faults());

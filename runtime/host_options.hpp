@@ -49,6 +49,7 @@ struct HostOptions {
   std::optional<Duration> msl;         // --msl SECONDS: TCP's MSL (TIME-WAIT is 2 MSL)
   std::string_view congestion;         // --congestion NAME (a tcp::available_congestion name)
   std::optional<bool> syn_cookies;     // --syn-cookies on|off (RFC 4987 §3.6)
+  std::optional<bool> offload;         // --offload on|off (TAP: IFF_VNET_HDR, TUNSETOFFLOAD)
   Limits limits;                       // --limit KEY=N,...
   std::optional<std::string> pcap;     // --pcap FILE
   std::optional<LinkConfig> fault;     // --fault SPEC, both ways; Host derives per-link seeds

@@ -60,11 +60,12 @@ TEST_CASE("--help lists every common flag, and each one it lists is a flag the p
   for (std::string line; std::getline(usage, line);) {
     if (line.rfind("  --", 0) == 0) listed.push_back(line.substr(2, line.find(' ', 2) - 2));
   }
-  CHECK(listed == std::vector<std::string>{"--tap", "--packet", "--ip", "--mac", "--mtu", "--gw",
-                                           "--route", "--forward", "--igmp-version", "--msl",
-                                           "--congestion", "--syn-cookies", "--limit", "--pcap",
-                                           "--fault", "--trace", "--stats", "--name", "--no-ctl",
-                                           "--help"});
+  CHECK(listed == std::vector<std::string>{
+                      "--tap",        "--packet",      "--ip",      "--mac",          "--mtu",
+                      "--gw",         "--route",       "--forward", "--igmp-version", "--msl",
+                      "--congestion", "--syn-cookies", "--offload", "--limit",        "--pcap",
+                      "--fault",      "--trace",       "--stats",   "--name",         "--no-ctl",
+                      "--help"});
   for (const std::string& flag : listed) {
     INFO(flag);
     CHECK(error_of(parser, {"--tap", "t", "--ip", "10.0.0.2/24", flag + "=x"})
