@@ -34,11 +34,12 @@ for mode in epoll-lt epoll-et poll select; do
   run "$N" timeout 60 "${RUN[@]}" "$IT_BIN/epoll-mix" "$mode" 10.0.0.1 5005 "$BYTES"
   assert_eq "$mode: epoll-mix exit status" 0 "$RC"
   # The kernel numbers everything, lowest free first: the pipe (made first) below the socket,
-  # the epoll set right after the socket. (The stack, started by the socket, takes two numbers
-  # of its own in between; the absolute numbers depend on what the test was given open.)
+  # the epoll set after it. (The stack, started by the socket, takes numbers of its own — its
+  # TAP, its wake-up eventfd, its control socket — so the gaps depend on it and on what the
+  # test was given open; what matters is that no two are the same.)
   if [[ $OUT =~ fds\ socket=([0-9]+)\ pipe=([0-9]+),([0-9]+)\ epoll=([0-9]+) ]]; then
     s=${BASH_REMATCH[1]} r=${BASH_REMATCH[2]} w=${BASH_REMATCH[3]} e=${BASH_REMATCH[4]}
-    if ((w == r + 1 && s > w && e == s + 1)); then
+    if ((w == r + 1 && s > w && e > s)); then
       _it_ok "$mode: kernel descriptor numbers, none shared (pipe $r,$w, socket $s, epoll $e)"
     else
       _it_bad "$mode: kernel descriptor numbers, none shared" "pipe $r,$w, socket $s, epoll $e"

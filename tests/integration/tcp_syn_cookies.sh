@@ -85,8 +85,11 @@ EOF
 ns_new N host || die "cannot create a namespace"
 ns_tap "$N" tap0 10.0.0.1/24 || die "cannot create tap0"
 ns_tap "$N" tap1 10.0.1.1/24 || die "cannot create tap1"
+# The flood comes from one address, which by default may hold only 64 of the 256 places
+# (--limit syn-per-source): the clients would then find room in the queue and never need a
+# cookie. Here that source may fill the whole queue, so that the clients come in on cookies.
 start_tapird T "$N" --tap tap0 --ip 10.0.0.2/24 --tap tap1 --ip 10.0.1.2/24 --syn-cookies on \
-  --stats || die "tapird did not start"
+  --limit syn-per-source=$MAX_SYN_BACKLOG --stats || die "tapird did not start"
 
 # echo_timed LINE: one nc echo of LINE, timed inside the namespace (from nc's start to its
 # end, without the cost of entering the namespace); OUT = what came back, MS = the time.
