@@ -95,11 +95,20 @@ lab_running() {
 
 # setsid: the program leaves the terminal's process group, so a Ctrl-C typed later in the
 # shell that ran `up` does not reach it. A background job of a script is not a group leader,
-# so setsid execs in place and $! is the program's own PID.
+# so setsid execs in place and $! is the program's own PID (the subshell execs it too).
+# Every descriptor above 2 is closed first: netns.sh keeps a copy of the script's stderr
+# (exec {_ns_stderr}>&2), and a program that outlives `up` holding it would keep the pipe of
+# whoever ran `up` open (`up | tee`, ctest, CI) until `down`.
 lab_spawn() {
   local name=$1 ns=$2
   shift 2
-  ip netns exec "$ns" setsid "$@" </dev/null >"$LAB_DIR/$name.out" 2>"$LAB_DIR/$name.err" &
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec ip netns exec "$ns" setsid "$@" </dev/null >"$LAB_DIR/$name.out" 2>"$LAB_DIR/$name.err"
+  ) &
   echo "$!" >"$LAB_DIR/$name.pid"
   echo "$name" >>"$LAB_DIR/procs"
 }
