@@ -266,7 +266,10 @@ _lab_usage() {
 
 lab_main() {
   ((EUID == 0)) || lab_die "needs root (network namespaces, TAP devices)"
-  [[ -x $TAPIR_BIN/tapird ]] || lab_die "$TAPIR_BIN/tapird is not built (scripts/setup)"
+  # `down` needs no binary: a lab must come down even while its tapird is being rebuilt.
+  if [[ ${1:-} != down && ! -x $TAPIR_BIN/tapird ]]; then
+    lab_die "$TAPIR_BIN/tapird is not built (scripts/setup)"
+  fi
   case ${1:-} in
     up)
       lab_is_up && lab_die "is already up ($LAB_SCRIPT down first, or check it)"
