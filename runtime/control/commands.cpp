@@ -126,9 +126,9 @@ std::string route_change(Stack& stack, const std::vector<std::string>& words) {
 // `ip addr`: each interface, its MAC, MTU and address.
 std::string addr(Stack& stack) {
   std::ostringstream out;
-  for (NetifId id = 0; id < stack.netif_count(); ++id) {
-    const Netif& n = stack.netif(id);
-    out << id + 1 << ": " << n.name << ": mtu " << n.mtu << "\n";
+  for (std::size_t i = 0; i < stack.netif_count(); ++i) {
+    const Netif& n = stack.netif(static_cast<NetifId>(i));
+    out << i + 1 << ": " << n.name << ": mtu " << n.mtu << "\n";
     out << "    link/ether " << n.mac.to_string() << "\n";
     if (n.address) out << "    inet " << n.address->to_string() << "\n";
   }
